@@ -1,0 +1,29 @@
+import datetime
+
+from django.conf import settings
+from django.db import transaction
+
+from .models import OutboxMessage, schedule_send
+
+# A pending row whose attempt time is this far behind was not picked up: its task message was lost.
+LOST_TASK_GRACE = datetime.timedelta(minutes=2)
+
+
+def requeue_stalled_emails(now):
+    """Take up rows stuck in `sending` (a worker died) and pending rows whose task never arrived."""
+    stale_before = now - datetime.timedelta(seconds=settings.OUTBOX_STALE_AFTER_SECONDS)
+    pending = OutboxMessage.Status.PENDING
+    with transaction.atomic():
+        stalled = OutboxMessage.objects.select_for_update().filter(
+            status=OutboxMessage.Status.SENDING, claimed_at__lt=stale_before
+        )
+        stalled_ids = list(stalled.values_list("pk", flat=True))
+        OutboxMessage.objects.filter(pk__in=stalled_ids).update(status=pending, next_attempt_at=now)
+        lost_ids = list(
+            OutboxMessage.objects.filter(status=pending, next_attempt_at__lte=now - LOST_TASK_GRACE).values_list(
+                "pk", flat=True
+            )
+        )
+        for pk in {*stalled_ids, *lost_ids}:
+            schedule_send(pk)
+    return f"{len(stalled_ids)} stalled in sending taken up again, {len(lost_ids)} waiting pending sent to the worker"

@@ -1,0 +1,47 @@
+"""The admin base class for every office-owned model: one mechanism, deny by default."""
+
+from django.contrib import admin
+from django.http import Http404
+
+from .models import Office
+
+
+class OfficeScopedAdmin(admin.ModelAdmin):
+    """Changelist, change view, history, delete, actions and exports see only the user's office.
+
+    Foreign-key choices are scoped the same way, and another office's object by URL is a 404.
+    Autocomplete goes through the target model's admin, so it is scoped when that admin is.
+    """
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).for_user(request.user)
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404
+        return obj
+
+    def _scoped_choices(self, db_field, request, kwargs):
+        queryset = kwargs.get("queryset")
+        if queryset is None:
+            queryset = db_field.remote_field.model._default_manager.all()
+        if hasattr(queryset, "for_user"):
+            kwargs["queryset"] = queryset.for_user(request.user)
+        return kwargs
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        kwargs = self._scoped_choices(db_field, request, kwargs)
+        if db_field.remote_field.model is Office and not request.user.sees_all_offices:
+            kwargs.setdefault("initial", request.user.office_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        kwargs = self._scoped_choices(db_field, request, kwargs)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_list_filter(self, request):
+        list_filter = super().get_list_filter(request)
+        if request.user.sees_all_offices:
+            return list_filter
+        return [f for f in list_filter if f != "office"]

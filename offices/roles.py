@@ -1,0 +1,57 @@
+"""What each staff role may do: one group per role, synced after every migrate, never set by hand."""
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+
+from .models import Role
+
+_REVIEWER = [
+    "offices.view_office",
+    "applications.view_examsession",
+    "notifications.view_outboxmessage",
+    "notifications.resend_outboxmessage",
+    "public.view_helpentry",
+]
+_MANAGER = [
+    *_REVIEWER,
+    "offices.view_user",
+    "notifications.export_outboxmessage",
+]
+_REGIONAL = [
+    *_MANAGER,
+    "offices.change_office",
+    "offices.import_office",
+    "offices.export_office",
+    "offices.add_user",
+    "offices.change_user",
+    "offices.view_calendarday",
+    "offices.add_calendarday",
+    "offices.change_calendarday",
+    "offices.delete_calendarday",
+    "applications.add_examsession",
+    "applications.change_examsession",
+    "public.add_helpentry",
+    "public.change_helpentry",
+    "public.delete_helpentry",
+]
+
+ROLE_PERMISSIONS = {
+    Role.REVIEWER: _REVIEWER,
+    Role.MANAGER: _MANAGER,
+    Role.REGIONAL: _REGIONAL,
+}
+
+
+def permissions_named(names, using="default"):
+    """Permissions for "app_label.codename" strings; names of models not migrated yet are left out."""
+    query = Q(pk__in=[])
+    for name in names:
+        app_label, codename = name.split(".", 1)
+        query |= Q(content_type__app_label=app_label, codename=codename)
+    return Permission.objects.using(using).filter(query)
+
+
+def sync_role_groups(using="default", **kwargs):
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.using(using).get_or_create(name=role)
+        group.permissions.set(permissions_named(names, using))

@@ -1,0 +1,145 @@
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+
+from applications.models import ExamSession, years_before
+from applications.seed import SESSION_2024
+from offices.workdays import BEIJING
+
+pytestmark = pytest.mark.django_db
+
+REQUIRED = (
+    "registration_opens",
+    "registration_closes",
+    "payment_closes",
+    "exam_first_day",
+    "exam_last_day",
+    "admit_card_from",
+    "admit_card_to",
+)
+
+
+def session_2025(**changes):
+    base = {field: SESSION_2024[field] for field in REQUIRED}
+    shifted = {k: v.replace(year=2025) for k, v in base.items()}
+    return ExamSession(year=2025, **{**shifted, **changes})
+
+
+def test_2024_session_from_data_migration_is_current():
+    session = ExamSession.objects.current()
+    assert session.year == 2024
+    assert session.registration_closes == datetime.datetime(2024, 7, 2, 12, tzinfo=BEIJING)
+    assert session.young_candidate_cutoff == datetime.date(1998, 7, 2)
+
+
+def test_defaults_derived_from_the_given_dates():
+    session = session_2025()
+    session.full_clean()
+    assert session.exemption_deadline == session.registration_closes
+    assert session.duplicate_list_due == datetime.date(2025, 7, 9)
+    assert session.info_change_deadline == datetime.date(2025, 8, 18)
+    assert session.young_candidate_cutoff == datetime.date(1999, 7, 2)
+    # 2025-07-02 is a Wednesday: three working days before is Friday 06-27.
+    assert session.realname_auth_last_day == datetime.date(2025, 6, 27)
+    assert (session.ce_total_credits, session.ce_professional_credits, session.ce_public_credits) == (90, 60, 30)
+    assert session.review_sla_workdays == 2
+
+
+def test_2024_defaults_match_the_faq():
+    data = {field: SESSION_2024[field] for field in REQUIRED}
+    session = ExamSession(year=2030, **data)
+    session.fill_defaults()
+    assert session.realname_auth_last_day == datetime.date(2024, 6, 27)
+    assert session.info_change_deadline == datetime.date(2024, 8, 18)
+    assert session.young_candidate_cutoff == datetime.date(1998, 7, 2)
+
+
+def test_cutoff_of_29_february_is_28_february():
+    assert years_before(datetime.date(2028, 2, 29), 26) == datetime.date(2002, 2, 28)
+    assert years_before(datetime.date(2024, 7, 2), 26) == datetime.date(1998, 7, 2)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "names"),
+    [
+        (
+            {"payment_closes": datetime.datetime(2025, 7, 2, 11, tzinfo=BEIJING)},
+            "payment_closes",
+            ("registration closes", "payment closes"),
+        ),
+        ({"exam_last_day": datetime.date(2025, 9, 6)}, "exam_last_day", ("first exam day", "last exam day")),
+        (
+            {"admit_card_to": datetime.date(2025, 9, 7)},
+            "exam_first_day",
+            ("admit card printing to", "first exam day"),
+        ),
+        (
+            {"exemption_deadline": datetime.datetime(2025, 7, 2, 12, 1, tzinfo=BEIJING)},
+            "registration_closes",
+            ("subject exemption deadline", "registration closes"),
+        ),
+        (
+            {"realname_auth_last_day": datetime.date(2025, 7, 2)},
+            "registration_closes",
+            ("last day for online real-name authentication", "registration closes"),
+        ),
+    ],
+)
+def test_dates_out_of_order_are_refused_naming_the_fields(changes, field, names):
+    session = session_2025(**changes)
+    with pytest.raises(ValidationError) as excinfo:
+        session.full_clean()
+    messages = " ".join(excinfo.value.message_dict[field])
+    for name in names:
+        assert name in messages
+
+
+def test_exactly_one_current_session():
+    session = session_2025()
+    session.full_clean()
+    session.save()
+    session.make_current()
+    assert ExamSession.objects.current() == session
+    assert ExamSession.objects.filter(is_current=True).count() == 1
+    with pytest.raises(IntegrityError):
+        ExamSession.objects.filter(year=2024).update(is_current=True)
+
+
+def test_open_now_follows_the_window_to_the_second():
+    session = ExamSession.objects.get(year=2024)
+    before = datetime.datetime(2024, 7, 2, 11, 59, 59, tzinfo=BEIJING)
+    at_close = datetime.datetime(2024, 7, 2, 12, 0, 0, tzinfo=BEIJING)
+    assert session.registration_is_open(before)
+    assert not session.registration_is_open(at_close)
+    open_at_close = [str(label) for label, _ in session.open_now(at_close)]
+    assert "Online payment" in open_at_close
+    assert "Online registration" not in open_at_close
+
+
+def test_admin_refuses_out_of_order_dates_with_message(client_of, regional_admin):
+    client = client_of(regional_admin)
+    session = ExamSession.objects.get(year=2024)
+    url = f"/admin/applications/examsession/{session.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields}
+    data.update(
+        {
+            "payment_closes_0": "2024-07-02",
+            "payment_closes_1": "11:00:00",
+            "registration_opens_0": "2024-06-19",
+            "registration_opens_1": "00:00:00",
+            "registration_closes_0": "2024-07-02",
+            "registration_closes_1": "12:00:00",
+            "exemption_deadline_0": "2024-07-02",
+            "exemption_deadline_1": "12:00:00",
+        }
+    )
+    for key in ("payment_closes", "registration_opens", "registration_closes", "exemption_deadline"):
+        data.pop(key, None)
+    response = client.post(url, {k: ("" if v is None else v) for k, v in data.items()})
+    assert response.status_code == 200
+    assert "必须" in response.content.decode() or "must" in response.content.decode()
+    session.refresh_from_db()
+    assert session.payment_closes == datetime.datetime(2024, 7, 2, 18, tzinfo=BEIJING)

@@ -1,0 +1,76 @@
+import datetime
+
+import pytest
+
+from offices.models import CalendarDay
+from offices.workdays import BEIJING, add_workdays, is_workday, unknown_years, workday_after, workday_before
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+
+
+@pytest.mark.parametrize(
+    ("submitted", "due"),
+    [
+        (D(2024, 6, 28), D(2024, 7, 2)),  # Friday → Tuesday
+        (D(2024, 9, 13), D(2024, 9, 18)),  # Saturday 09-14 is a make-up working day
+        (D(2024, 9, 30), D(2024, 10, 9)),  # National Day week
+    ],
+)
+def test_domain_examples_two_working_days_after(submitted, due):
+    assert workday_after(submitted, 2) == due
+
+
+def test_add_workdays_ends_at_end_of_day_beijing():
+    # 23:30 UTC on Thursday 06-27 is already Friday 06-28 in Beijing.
+    moment = datetime.datetime(2024, 6, 27, 23, 30, tzinfo=datetime.UTC)
+    assert add_workdays(moment, 2) == datetime.datetime(2024, 7, 2, 23, 59, 59, tzinfo=BEIJING)
+
+
+def test_make_up_saturday_and_holiday_from_package():
+    assert is_workday(D(2024, 9, 14))  # Saturday, 调休
+    assert not is_workday(D(2024, 10, 1))  # National Day
+    assert not is_workday(D(2024, 6, 29))  # ordinary Saturday
+
+
+def test_working_days_before():
+    assert workday_before(D(2024, 7, 2), 3) == D(2024, 6, 27)
+
+
+def test_entered_day_overrides_package():
+    CalendarDay.objects.create(date=D(2024, 7, 1), kind=CalendarDay.Kind.HOLIDAY, note="office closed")
+    assert not is_workday(D(2024, 7, 1))
+    assert workday_after(D(2024, 6, 28), 2) == D(2024, 7, 3)
+
+
+def test_2027_without_entered_days_falls_back_to_monday_to_friday():
+    assert unknown_years([2024, 2027]) == [2027]
+    assert is_workday(D(2027, 1, 1))  # a Friday: no holiday known yet
+    assert workday_after(D(2027, 1, 1), 2) == D(2027, 1, 5)  # skips the weekend only
+
+
+def test_2027_with_entered_days():
+    CalendarDay.objects.create(date=D(2027, 1, 1), kind=CalendarDay.Kind.HOLIDAY, note="New Year")
+    CalendarDay.objects.create(date=D(2027, 1, 2), kind=CalendarDay.Kind.WORKDAY, note="make-up day")
+    assert unknown_years([2027]) == []
+    assert not is_workday(D(2027, 1, 1))
+    assert is_workday(D(2027, 1, 2))
+    assert workday_after(D(2026, 12, 31), 2) == D(2027, 1, 4)
+
+
+def test_year_far_beyond_any_release_is_unknown():
+    assert unknown_years([2999]) == [2999]
+    assert workday_after(D(2999, 1, 1), 1) == D(2999, 1, 2)  # 2999-01-01 is a Tuesday
+
+
+def test_admin_index_warns_about_unknown_year(client_of, regional_admin, time_machine):
+    time_machine.move_to(datetime.datetime(2027, 3, 1, 9, tzinfo=BEIJING))
+    response = client_of(regional_admin).get("/admin/")
+    assert response.status_code == 200
+    assert "2027" in response.content.decode()
+    assert 'class="warning"' in response.content.decode()
+
+    CalendarDay.objects.create(date=D(2027, 1, 1), kind=CalendarDay.Kind.HOLIDAY)
+    response = client_of(regional_admin).get("/admin/")
+    assert 'class="warning"' not in response.content.decode()
