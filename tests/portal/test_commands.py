@@ -1,0 +1,63 @@
+import datetime
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from applications.models import ExamSession
+from offices.models import User
+from offices.workdays import BEIJING
+from portal.management.commands.demo import DEMO_ACCOUNTS
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args):
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def snapshot():
+    return (
+        list(User.objects.order_by("username").values_list("username", "office_id", "role", "password")),
+        list(ExamSession.objects.order_by("year").values()),
+    )
+
+
+def test_demo_loads_once_and_prints_logins(time_machine):
+    time_machine.move_to(datetime.datetime(2026, 11, 26, 10, tzinfo=BEIJING))
+    output = run("demo")
+    for username, _office, _role, password in DEMO_ACCOUNTS:
+        assert username in output and password in output
+    session = ExamSession.objects.current()
+    assert session.registration_is_open(datetime.datetime(2026, 11, 26, 10, tzinfo=BEIJING))
+    assert User.objects.get(username="reviewer_kashgar").office_id == "653100"
+    assert User.objects.get(username="reviewer_urumqi").check_password("demo-reviewer-urumqi")
+
+    before = snapshot()
+    assert "loaded already" in run("demo")
+    assert snapshot() == before
+
+
+def test_demo_reset_recreates_relative_to_today(time_machine):
+    time_machine.move_to(datetime.datetime(2026, 11, 26, 10, tzinfo=BEIJING))
+    run("demo")
+    time_machine.move_to(datetime.datetime(2027, 5, 1, 10, tzinfo=BEIJING))
+    run("demo", "--reset")
+    session = ExamSession.objects.current()
+    assert session.registration_is_open(datetime.datetime(2027, 5, 1, 10, tzinfo=BEIJING))
+    assert ExamSession.objects.count() == 2  # 2024 and the new demo session
+    assert User.objects.filter(username__in=[a[0] for a in DEMO_ACCOUNTS]).count() == 4
+
+
+def test_run_sweeps_as_of_a_moment():
+    output = run("run_sweeps", "--now", "2024-07-02T18:00+08:00")
+    assert "2024-07-02 18:00:00" in output
+    assert "notifications.sweeps.requeue_stalled_emails:" in output
+
+
+def test_run_sweeps_rejects_a_bad_moment():
+    with pytest.raises(CommandError, match="not an ISO date"):
+        call_command("run_sweeps", "--now", "tomorrow")
