@@ -145,12 +145,13 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "portal.storage.PrivateStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Uploaded files live outside any URL the web server serves; they are read through permission-checked views.
 MEDIA_ROOT = Path(os.environ.get("PORTAL_MEDIA_ROOT", VAR_DIR / "uploads"))
-MEDIA_URL = None
+# A host that never resolves: no handler (development or test server) serves MEDIA_ROOT under it.
+MEDIA_URL = "http://uploads.invalid/"
 
 # Cache: Redis when configured (shared by all web processes), process memory otherwise.
 REDIS_URL = os.environ.get("REDIS_URL", "")

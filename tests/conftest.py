@@ -4,6 +4,7 @@ import os
 
 import pytest
 from django.conf import settings as django_settings
+from django.utils import translation
 
 from portal.celery import app as celery_app
 
@@ -62,6 +63,13 @@ def _reference_data(request):
         from portal.seed import create_reference_data
 
         create_reference_data()
+
+
+@pytest.fixture
+def english():
+    """Messages in English, for tests that read them outside a request."""
+    with translation.override("en"):
+        yield
 
 
 STAFF = {

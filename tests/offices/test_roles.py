@@ -6,7 +6,7 @@ from django.core.management.base import CommandError
 from offices.models import Office, User
 from offices.roles import ROLE_PERMISSIONS, sync_role_groups
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def test_groups_synced_after_migrate_with_every_listed_permission():

@@ -20,6 +20,8 @@ PRODUCTION_ENV = {
 
 def manage(*args, env_changes):
     env = {**os.environ, **env_changes}
+    # The browser tests allow sync ORM calls beside Playwright's loop; a deployment never does.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
     )
