@@ -17,6 +17,10 @@ def requeue_stalled_emails(now):
         stalled = OutboxMessage.objects.select_for_update().filter(
             status=OutboxMessage.Status.SENDING, claimed_at__lt=stale_before
         )
+        # A row that stalled on its last attempt (an email that kills the worker every time) stops here.
+        gave_up = OutboxMessage.objects.filter(
+            pk__in=stalled.filter(attempts__gte=settings.OUTBOX_MAX_ATTEMPTS).values("pk")
+        ).update(status=OutboxMessage.Status.FAILED, last_error="The worker stopped while sending this email.")
         stalled_ids = list(stalled.values_list("pk", flat=True))
         OutboxMessage.objects.filter(pk__in=stalled_ids).update(status=pending, next_attempt_at=now)
         lost_ids = list(
@@ -26,4 +30,4 @@ def requeue_stalled_emails(now):
         )
         for pk in {*stalled_ids, *lost_ids}:
             schedule_send(pk)
-    return f"{len(stalled_ids)} stalled in sending taken up again, {len(lost_ids)} waiting pending sent to the worker"
+    return f"{len(stalled_ids)} stalled taken up again, {gave_up} given up, {len(lost_ids)} lost pending sent again"
