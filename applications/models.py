@@ -1,11 +1,20 @@
 import datetime
+import secrets
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from offices import workdays
+from offices.scoping import OfficeScopedQuerySet
+from portal import id_numbers
+from portal.references import new_reference
+from portal.uploads import upload_path
+
+from . import eligibility
+from .eligibility import Qualification
 
 
 def years_before(day: datetime.date, years: int) -> datetime.date:
@@ -90,6 +99,13 @@ class ExamSession(models.Model):
     )
     ce_public_credits = models.PositiveSmallIntegerField(_("continuing education: public credits"), default=30)
     review_sla_workdays = models.PositiveSmallIntegerField(_("review time (working days)"), default=2)
+    payments_final_at = models.DateTimeField(
+        _("final payment import done at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Lapse emails wait for this, so that nobody who paid is told otherwise."),
+    )
 
     objects = ExamSessionQuerySet.as_manager()
 
@@ -198,3 +214,622 @@ class ExamSession(models.Model):
     def registration_is_open(self, now=None):
         now = now or timezone.now()
         return self.registration_opens <= now < self.registration_closes
+
+
+# Candidates and applications ----------------------------------------------------------------------
+
+
+class CandidateQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """A candidate is visible to an office when one of their applications belongs to it."""
+        if user is None or not user.is_authenticated or not user.is_active or not user.is_staff:
+            return self.none()
+        if user.sees_all_offices:
+            return self
+        if not user.office_id:
+            return self.none()
+        return self.filter(pk__in=Application.objects.filter(office_id=user.office_id).values("candidate_id"))
+
+    def by_document(self, document_type, number):
+        return self.filter(document_type=document_type, document_number=id_numbers.normalize(number)).first()
+
+
+class Candidate(models.Model):
+    """Identity only. Contact details belong to each application: a new form never rewrites an old one."""
+
+    class Gender(models.TextChoices):
+        MALE = "M", _("Male")
+        FEMALE = "F", _("Female")
+
+    document_type = models.CharField(_("document type"), max_length=20, choices=id_numbers.DocumentType.choices)
+    document_number = models.CharField(_("document number"), max_length=32)
+    name = models.CharField(_("name"), max_length=100)
+    birth_date = models.DateField(_("birth date"))
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
+    nationality = models.CharField(_("nationality"), max_length=64, default="中国")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    objects = CandidateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("candidate")
+        verbose_name_plural = _("candidates")
+        constraints = [
+            models.UniqueConstraint(fields=["document_type", "document_number"], name="candidate_unique_document")
+        ]
+        indexes = [models.Index(fields=["document_number"], name="candidate_document_number")]
+        permissions = [("view_full_document_number", _("Can see full document numbers"))]
+
+    def __str__(self):
+        return f"{self.name} {self.masked_document_number}"
+
+    @property
+    def masked_document_number(self):
+        return id_numbers.mask(self.document_type, self.document_number)
+
+    @property
+    def is_foreign(self):
+        return self.document_type in id_numbers.FOREIGN_DOCUMENTS
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted, waiting for review")
+    RETURNED = "returned", _("Returned for correction")
+    IN_PERSON_REVIEW = "in_person_review", _("Waiting for in-person review")
+    APPROVED = "approved", _("Approved, waiting for payment")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    PAID = "paid", _("Paid")
+    LAPSED = "lapsed", _("Lapsed (not paid in time)")
+    CLOSED = "closed", _("Closed at registration close")
+
+
+# Which status may follow which (DESIGN.md). Paid is terminal: nothing changes after payment (FAQ 14).
+TRANSITIONS = {
+    Status.SUBMITTED: {Status.RETURNED, Status.APPROVED, Status.REJECTED, Status.WITHDRAWN},
+    Status.RETURNED: {Status.SUBMITTED, Status.WITHDRAWN, Status.CLOSED},
+    Status.IN_PERSON_REVIEW: {Status.SUBMITTED, Status.REJECTED, Status.WITHDRAWN, Status.CLOSED},
+    Status.APPROVED: {Status.PAID, Status.LAPSED},
+    Status.LAPSED: {Status.PAID},
+    Status.REJECTED: set(),
+    Status.WITHDRAWN: set(),
+    Status.PAID: set(),
+    Status.CLOSED: set(),
+}
+OPEN_STATUSES = (Status.SUBMITTED, Status.IN_PERSON_REVIEW)
+EDITABLE_BY_CANDIDATE = (Status.SUBMITTED, Status.RETURNED, Status.IN_PERSON_REVIEW)
+
+
+class RejectionReason(models.TextChoices):
+    WORK_YEARS = "work_years", _("Not enough work years in accounting")
+    CONTINUING_EDUCATION = "continuing_education", _("Continuing education not completed")
+    QUALIFICATION = "qualification", _("Qualification not recognised")
+    DOCUMENTS = "documents", _("Proof missing or not valid")
+    DUPLICATE = "duplicate", _("Duplicate application")
+    OTHER = "other", _("Other")
+
+
+class InvalidTransition(Exception):
+    """A decision that the application's current status does not allow (shown to the user as is)."""
+
+
+class ApplicationQuerySet(OfficeScopedQuerySet):
+    def open_for_review(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def due_today(self, now=None):
+        day = timezone.localtime(now or timezone.now(), workdays.BEIJING).date()
+        return self.open_for_review().filter(due_at__date=day)
+
+    def overdue(self, now=None):
+        return self.open_for_review().filter(due_at__lt=now or timezone.now())
+
+
+class Application(models.Model):
+    """A registration application of one candidate for one session, reviewed by the exam office."""
+
+    reference = models.CharField(_("reference"), max_length=12, unique=True, editable=False)
+    status_token = models.CharField(max_length=64, unique=True, editable=False)
+    submission_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    session = models.ForeignKey(ExamSession, verbose_name=_("exam session"), on_delete=models.PROTECT)
+    office = models.ForeignKey(
+        "offices.Office", verbose_name=_("exam office"), on_delete=models.PROTECT, related_name="applications"
+    )
+    candidate = models.ForeignKey(
+        Candidate, verbose_name=_("candidate"), on_delete=models.PROTECT, related_name="applications"
+    )
+    # Contact details given with this application.
+    email = models.EmailField(_("email"))
+    phone = models.CharField(_("phone"), max_length=30)
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans")
+
+    qualification = models.CharField(_("highest qualification"), max_length=30, choices=Qualification.choices)
+    school = models.CharField(_("school"), max_length=150)
+    major = models.CharField(_("major"), max_length=100)
+    graduation_date = models.DateField(_("graduation date"))
+    work_start_date = models.DateField(_("started accounting work on"))
+    claimed_insured_months = models.PositiveSmallIntegerField(_("social-insurance months claimed"))
+    verified_insured_months = models.PositiveSmallIntegerField(
+        _("social-insurance months verified"),
+        null=True,
+        blank=True,
+        help_text=_("What the social-insurance PDF actually shows; the checks use it once recorded."),
+    )
+    ce_professional_credits = models.PositiveSmallIntegerField(_("continuing education: professional credits"))
+    ce_public_credits = models.PositiveSmallIntegerField(_("continuing education: public credits"))
+    subject_practice = models.BooleanField(_("Intermediate Accounting Practice (中级会计实务)"), default=True)
+    subject_management = models.BooleanField(_("Financial Management (财务管理)"), default=True)
+    subject_law = models.BooleanField(_("Economic Law (经济法)"), default=True)
+    management_exempt = models.BooleanField(_("Financial Management exempt"), default=False)
+
+    insurance_pdf = models.FileField(_("social-insurance record (PDF)"), upload_to=upload_path, max_length=200)
+    insurance_pdf_name = models.CharField(max_length=150, blank=True)
+    degree_certificate = models.FileField(_("degree certificate"), upload_to=upload_path, max_length=200, blank=True)
+    degree_certificate_name = models.CharField(max_length=150, blank=True)
+    passport_copy = models.FileField(_("passport copy"), upload_to=upload_path, max_length=200, blank=True)
+    passport_copy_name = models.CharField(max_length=150, blank=True)
+
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.SUBMITTED)
+    submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    due_at = models.DateTimeField(_("review due"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    rejection_reason = models.CharField(
+        _("rejection reason"), max_length=30, choices=RejectionReason.choices, blank=True
+    )
+    message_to_candidate = models.TextField(_("message to the candidate"), blank=True)
+    escalated_at = models.DateTimeField(_("escalated to managers at"), null=True, blank=True)
+
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    payment_code = models.CharField(_("payment code"), max_length=40, blank=True)
+
+    # Results of the automatic checks, stored so that staff can filter on them.
+    checks = models.JSONField(_("checks"), default=list, blank=True)
+    flag_young = models.BooleanField(_("young candidate"), default=False)
+    flag_work_years = models.BooleanField(_("work years short"), default=False)
+    flag_continuing_education = models.BooleanField(_("continuing education short"), default=False)
+    flag_documents = models.BooleanField(_("upload missing or unreadable"), default=False)
+    flag_identity = models.BooleanField(_("identity mismatch"), default=False)
+    flag_duplicate = models.BooleanField(_("second application"), default=False)
+
+    objects = ApplicationQuerySet.as_manager()
+    office_lookup = "office"
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        permissions = [
+            ("review_application", _("Can review applications")),
+            ("import_payment", _("Can import payment records")),
+            ("export_application", _("Can export applications")),
+        ]
+        indexes = [
+            # The reviewer's queue: open work of an office by due time (a partial index stays small).
+            models.Index(
+                fields=["office", "due_at"], name="application_open_due", condition=models.Q(status__in=OPEN_STATUSES)
+            ),
+            models.Index(fields=["office", "status", "due_at"], name="application_office_status"),
+            models.Index(fields=["session", "status"], name="application_session_status"),
+            models.Index(fields=["candidate", "session"], name="application_candidate"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    # Checks -----------------------------------------------------------------------------------------
+
+    def insured_months(self):
+        """The months a reviewer recorded from the PDF once recorded; the claimed ones before."""
+        if self.verified_insured_months is not None:
+            return self.verified_insured_months, _("verified social-insurance months")
+        return self.claimed_insured_months, _("claimed social-insurance months")
+
+    def run_checks(self):
+        """Compute every automatic check and the flags staff filter on (no saving)."""
+        session, candidate = self.session, self.candidate
+        months, source = self.insured_months()
+        results = [
+            eligibility.work_years_check(
+                self.qualification,
+                eligibility.months_worked(self.work_start_date, session.year),
+                session.year,
+                source=_("from the work start date"),
+            ),
+            eligibility.work_years_check(self.qualification, months, session.year, source=source),
+            eligibility.continuing_education_check(self.ce_professional_credits, self.ce_public_credits, session),
+            eligibility.young_candidate_check(candidate.birth_date, session.young_candidate_cutoff),
+            self._documents_check(),
+            self._identity_check(),
+            self._duplicate_check(),
+        ]
+        results[1] = eligibility.Check("insured_months", results[1].ok, results[1].message)
+        self.checks = [check.as_dict() for check in results]
+        failed = {check.code for check in results if not check.ok}
+        self.flag_young = "young" in failed
+        self.flag_work_years = bool({"work_years", "insured_months"} & failed)
+        self.flag_continuing_education = "continuing_education" in failed
+        self.flag_documents = "documents" in failed
+        self.flag_identity = "identity" in failed
+        self.flag_duplicate = "duplicate" in failed
+        return results
+
+    def _documents_check(self):
+        missing = []
+        if not self.insurance_pdf:
+            missing.append(str(_("social-insurance record")))
+        if self.candidate.is_foreign and not self.passport_copy:
+            missing.append(str(_("passport copy")))
+        if missing:
+            return eligibility.Check("documents", False, _("Missing: %(files)s.") % {"files": ", ".join(missing)})
+        return eligibility.Check("documents", True, _("Required uploads present and readable."))
+
+    def _identity_check(self):
+        try:
+            parsed = id_numbers.parse_document(self.candidate.document_type, self.candidate.document_number)
+        except ValidationError as exc:
+            return eligibility.Check("identity", False, " ".join(exc.messages))
+        if parsed.birth_date and parsed.birth_date != self.candidate.birth_date:
+            return eligibility.Check(
+                "identity",
+                False,
+                _("The birth date %(typed)s differs from the one in the document number (%(parsed)s).")
+                % {"typed": self.candidate.birth_date, "parsed": parsed.birth_date},
+            )
+        return eligibility.Check("identity", True, _("Document number, birth date and gender agree."))
+
+    def _duplicate_check(self):
+        others = (
+            Application.objects.filter(candidate_id=self.candidate_id, session_id=self.session_id)
+            .exclude(pk=self.pk)
+            .exclude(status__in=[Status.WITHDRAWN, Status.REJECTED, Status.CLOSED])
+            .values_list("reference", flat=True)
+        )
+        others = list(others)
+        if others:
+            return eligibility.Check(
+                "duplicate", False, _("Another application in this session: %(refs)s.") % {"refs": ", ".join(others)}
+            )
+        return eligibility.Check("duplicate", True, _("No other application in this session."))
+
+    @property
+    def checks_green(self):
+        return bool(self.checks) and all(check["ok"] for check in self.checks)
+
+    @property
+    def is_overdue(self):
+        return self.status in OPEN_STATUSES and self.due_at is not None and self.due_at < timezone.now()
+
+    # Candidate side ---------------------------------------------------------------------------------
+
+    @classmethod
+    def submit(cls, *, session, office, identity, details, files, submission_key, now=None):
+        """Create the application a candidate's form describes; returns (application, created).
+
+        The form's one-time submission key makes a double click or a retried POST create one application.
+        The registration window is checked here, at the moment of submission, to the second.
+        """
+        now = now or timezone.now()
+        if not session.registration_is_open(now):
+            raise InvalidTransition(_("Registration for %(session)s is closed.") % {"session": session})
+        existing = cls.objects.filter(submission_key=submission_key).first()
+        if existing:
+            return existing, False
+        try:
+            with transaction.atomic():
+                candidate, _created = Candidate.objects.get_or_create(
+                    document_type=identity["document_type"],
+                    document_number=id_numbers.normalize(identity["document_number"]),
+                    defaults={k: v for k, v in identity.items() if k not in ("document_type", "document_number")},
+                )
+                application = cls(
+                    reference=new_reference("A"),
+                    status_token=secrets.token_urlsafe(32),
+                    submission_key=submission_key,
+                    session=session,
+                    office=office,
+                    candidate=candidate,
+                    submitted_at=now,
+                    status=Status.IN_PERSON_REVIEW if candidate.is_foreign else Status.SUBMITTED,
+                    **details,
+                )
+                application.attach_files(files)
+                application.due_at = application._due_from(now)
+                application.run_checks()
+                application.save()
+                ApplicationEvent.objects.create(
+                    application=application, at=now, actor="candidate", to_status=application.status
+                )
+                application.refresh_duplicates()
+                application.email_candidate("applications/email/received", key="received")
+        except IntegrityError:
+            existing = cls.objects.filter(submission_key=submission_key).first()
+            if existing is None:
+                raise
+            return existing, False
+        return application, True
+
+    def attach_files(self, files):
+        for field, upload in files.items():
+            if upload:
+                setattr(self, field, upload)
+                setattr(self, f"{field}_name", getattr(upload, "original_name", "") or "")
+
+    def update_by_candidate(self, details, files, now=None):
+        """The candidate edits before a decision, or corrects a returned application (which resubmits it)."""
+        now = now or timezone.now()
+        with transaction.atomic():
+            locked = type(self).objects.select_for_update().select_related("session", "candidate").get(pk=self.pk)
+            if locked.status not in EDITABLE_BY_CANDIDATE:
+                raise InvalidTransition(locked.refusal(Status.SUBMITTED))
+            for field, value in details.items():
+                setattr(locked, field, value)
+            locked.attach_files(files)
+            if locked.status == Status.RETURNED:
+                locked.save()
+                event = locked.resubmit(now)
+            else:
+                locked.run_checks()
+                locked.save()
+                event = ApplicationEvent.objects.create(
+                    application=locked,
+                    at=now,
+                    actor="candidate",
+                    from_status=locked.status,
+                    to_status=locked.status,
+                    note=_("Edited by the candidate"),
+                )
+        self.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
+        return event
+
+    def refresh_duplicates(self):
+        """A new application makes the candidate's other open ones duplicates too: re-run their checks."""
+        others = Application.objects.filter(candidate_id=self.candidate_id, session_id=self.session_id).exclude(
+            pk=self.pk
+        )
+        for other in others.filter(status__in=EDITABLE_BY_CANDIDATE + (Status.APPROVED,)).select_related(
+            "session", "candidate"
+        ):
+            other.run_checks()
+            other.save(update_fields=["checks", *FLAG_FIELDS])
+
+    # State changes: each locks the row, checks the allowed next status, writes history and queues the email.
+
+    def _change(self, to, *, by=None, actor="staff", note="", now=None, notify=True, **changes):
+        now = now or timezone.now()
+        with transaction.atomic():
+            locked = type(self).objects.select_for_update().select_related("session", "candidate").get(pk=self.pk)
+            if to not in TRANSITIONS[locked.status]:
+                raise InvalidTransition(locked.refusal(to))
+            event = locked._apply(to, by=by, actor=actor, note=note, now=now, **changes)
+            if notify:
+                locked.notify_status(event)
+        self.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
+        return event
+
+    def _apply(self, to, *, by, actor, note, now, **changes):
+        from_status = self.status
+        self.status = to
+        for field, value in changes.items():
+            setattr(self, field, value)
+        self.save()
+        return ApplicationEvent.objects.create(
+            application=self, at=now, by=by, actor=actor, from_status=from_status, to_status=to, note=note
+        )
+
+    def refusal(self, to):
+        """Why the application cannot move to `to` now, in words for the person who tried."""
+        params = {"ref": self.reference, "status": self.get_status_display(), "to": Status(to).label}
+        if self.status == Status.PAID:
+            return _("%(ref)s is paid: nothing can change after payment (FAQ 14).") % params
+        last = self.events.exclude(by=None).order_by("-at", "-pk").first()
+        if last and last.to_status == self.status:
+            params.update(by=last.by.get_username(), at=timezone.localtime(last.at).strftime("%Y-%m-%d %H:%M"))
+            return _("%(ref)s is already “%(status)s” (%(by)s, %(at)s); it cannot become “%(to)s”.") % params
+        return _("%(ref)s is “%(status)s”; it cannot become “%(to)s”.") % params
+
+    def approve(self, by, note="", now=None):
+        now = now or timezone.now()
+        return self._change(Status.APPROVED, by=by, note=note, now=now, decided_at=now, decided_by=by)
+
+    def reject(self, by, reason, note="", now=None):
+        if reason not in RejectionReason.values:
+            raise ValidationError({"rejection_reason": _("Choose a reason for the rejection.")})
+        now = now or timezone.now()
+        return self._change(
+            Status.REJECTED,
+            by=by,
+            note=note,
+            now=now,
+            decided_at=now,
+            decided_by=by,
+            rejection_reason=reason,
+            message_to_candidate=note,
+        )
+
+    def return_for_correction(self, by, note, now=None):
+        if not note.strip():
+            raise ValidationError({"message_to_candidate": _("Say what the candidate must correct.")})
+        return self._change(Status.RETURNED, by=by, note=note, now=now, message_to_candidate=note)
+
+    def finish_in_person_review(self, by, note="", now=None):
+        """The foreign candidate came with the originals: the application joins the normal review."""
+        now = now or timezone.now()
+        return self._change(Status.SUBMITTED, by=by, note=note, now=now, notify=False, due_at=self._due_from(now))
+
+    def withdraw(self, now=None):
+        return self._change(Status.WITHDRAWN, actor="candidate", now=now)
+
+    def resubmit(self, now=None):
+        """The candidate corrected a returned application: it is reviewed again with a new due time."""
+        now = now or timezone.now()
+        self.run_checks()
+        checks = {f: getattr(self, f) for f in ("checks", *FLAG_FIELDS)}
+        return self._change(
+            Status.SUBMITTED, actor="candidate", now=now, submitted_at=now, due_at=self._due_from(now), **checks
+        )
+
+    def mark_paid(self, paid_at, payment_code, now=None):
+        return self._change(
+            Status.PAID,
+            actor="system",
+            now=now,
+            paid_at=paid_at,
+            payment_code=payment_code,
+            note=_("Payment %(code)s at %(at)s") % {"code": payment_code, "at": timezone.localtime(paid_at)},
+        )
+
+    def record_verified_months(self, by, months, now=None):
+        """Record what the social-insurance PDF shows; the checks use it from now on (no status change)."""
+        now = now or timezone.now()
+        with transaction.atomic():
+            locked = type(self).objects.select_for_update().select_related("session", "candidate").get(pk=self.pk)
+            if locked.status not in EDITABLE_BY_CANDIDATE + (Status.APPROVED,):
+                raise InvalidTransition(locked.refusal(locked.status))
+            locked.verified_insured_months = months
+            locked.run_checks()
+            locked.save()
+            ApplicationEvent.objects.create(
+                application=locked,
+                at=now,
+                by=by,
+                from_status=locked.status,
+                to_status=locked.status,
+                note=_("Verified social-insurance months: %(months)d") % {"months": months},
+            )
+        self.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
+
+    def _due_from(self, moment):
+        """SLA working days after `moment`, capped at payment close (or the candidate cannot pay)."""
+        due = workdays.add_workdays(moment, self.session.review_sla_workdays)
+        return min(due, self.session.payment_closes)
+
+    # Emails -----------------------------------------------------------------------------------------
+
+    def notify_status(self, event):
+        """Tell the candidate about a status change, in their language, once per history entry."""
+        self.email_candidate("applications/email/status_change", key=f"event:{event.pk}", event=event)
+
+    def email_candidate(self, template_name, *, key, **context):
+        from notifications.models import enqueue_email, render_email
+
+        enqueue_email(
+            key=f"application:{self.pk}:{key}",
+            recipient=self.email,
+            language=self.language,
+            template="message",
+            context=render_email(template_name, self.language, {"application": self, **context}),
+            office=self.office,
+        )
+
+    @property
+    def status_url(self):
+        return f"{settings.PORTAL_BASE_URL}/{self.language}/applications/status/{self.status_token}/"
+
+
+FLAG_FIELDS = (
+    "flag_young",
+    "flag_work_years",
+    "flag_continuing_education",
+    "flag_documents",
+    "flag_identity",
+    "flag_duplicate",
+)
+
+
+class ApplicationEvent(models.Model):
+    """History of an application: who moved it from which status to which, when, and why."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor = models.CharField(_("actor"), max_length=20, default="staff")  # staff, candidate, system
+    from_status = models.CharField(_("from"), max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, choices=Status.choices)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("history entry")
+        verbose_name_plural = _("history")
+
+    def __str__(self):
+        return f"{self.application_id}: {self.from_status} → {self.to_status}"
+
+
+class PaymentQuerySet(OfficeScopedQuerySet):
+    def unmatched(self):
+        return self.filter(application__isnull=True)
+
+
+class Payment(models.Model):
+    """A payment record of the national platform's list, imported by regional staff."""
+
+    session = models.ForeignKey(ExamSession, verbose_name=_("exam session"), on_delete=models.PROTECT)
+    payment_code = models.CharField(_("payment code"), max_length=40, unique=True)
+    document_number = models.CharField(_("document number"), max_length=32, db_index=True)
+    name = models.CharField(_("name"), max_length=100)
+    amount = models.DecimalField(_("amount"), max_digits=9, decimal_places=2)
+    paid_at = models.DateTimeField(_("paid at"))
+    application = models.ForeignKey(
+        Application,
+        verbose_name=_("application"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    imported_at = models.DateTimeField(_("imported at"), default=timezone.now)
+
+    objects = PaymentQuerySet.as_manager()
+    office_lookup = "application__office"
+
+    class Meta:
+        ordering = ["-paid_at"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+
+    def __str__(self):
+        return self.payment_code
+
+    def apply(self, now=None):
+        """Match the payment to the candidate's application of the session; a payment made by payment
+        close moves an approved or lapsed application to paid. Safe to run again for the same row."""
+        number = id_numbers.normalize(self.document_number)
+        application = (
+            Application.objects.filter(session_id=self.session_id, candidate__document_number=number)
+            .exclude(status__in=[Status.WITHDRAWN, Status.REJECTED, Status.CLOSED])
+            .order_by("-submitted_at")
+            .first()
+        )
+        if application is None:
+            self.note = str(_("No application of this session has this document number."))
+        elif self.paid_at > self.session.payment_closes:
+            self.note = str(_("Paid after payment closed: not applied."))
+        elif application.status in (Status.APPROVED, Status.LAPSED):
+            application.mark_paid(self.paid_at, self.payment_code, now=now)
+            self.note = ""
+        elif application.status == Status.PAID:
+            self.note = "" if application.payment_code == self.payment_code else str(_("Application already paid."))
+        else:
+            self.note = str(
+                _("Application is not approved (%(status)s).") % {"status": application.get_status_display()}
+            )
+        self.application = application
+        self.save(update_fields=["application", "note"])
+        return application

@@ -122,6 +122,14 @@ class OutboxMessage(models.Model):
         return bool(updated)
 
 
+def render_email(template_name, language, context):
+    """Subject (the first line) and body of `<template_name>.<language>.txt`, for the generic template."""
+    with translation.override(language):
+        text = render_to_string(f"{template_name}.{language}.txt", context)
+    subject, _newline, body = text.strip().partition("\n")
+    return {"subject": subject.strip(), "body": body.strip()}
+
+
 def schedule_send(pk):
     from .tasks import send_email
 

@@ -152,6 +152,7 @@ STORAGES = {
 MEDIA_ROOT = Path(os.environ.get("PORTAL_MEDIA_ROOT", VAR_DIR / "uploads"))
 # A host that never resolves: no handler (development or test server) serves MEDIA_ROOT under it.
 MEDIA_URL = "http://uploads.invalid/"
+PORTAL_UPLOAD_MAX_BYTES = env_int("PORTAL_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 
 # Cache: Redis when configured (shared by all web processes), process memory otherwise.
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -1,0 +1,101 @@
+"""Upload checks shared by every form: PDF, JPEG and PNG only, decided by content and by parsing.
+
+A file passes when its first bytes say what it is *and* the parser opens it: pypdf for PDFs (which
+also must carry no JavaScript), Pillow for images, which are re-encoded so that metadata and anything
+appended after the image are dropped. Stored names are random; the original name is kept only as text.
+"""
+
+import io
+import os
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+PDF, JPEG, PNG = "pdf", "jpeg", "png"
+MAGIC = {PDF: (b"%PDF-",), JPEG: (b"\xff\xd8\xff",), PNG: (b"\x89PNG\r\n\x1a\n",)}
+EXTENSIONS = {PDF: ".pdf", JPEG: ".jpg", PNG: ".png"}
+CONTENT_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".png": "image/png"}
+ACTIVE_PDF_NAMES = (b"/JavaScript", b"/JS ", b"/JS(", b"/JS<", b"/Launch", b"/EmbeddedFile")
+
+
+def max_upload_bytes():
+    return settings.PORTAL_UPLOAD_MAX_BYTES
+
+
+def sniff(head: bytes) -> str | None:
+    for kind, prefixes in MAGIC.items():
+        if head.startswith(prefixes):
+            return kind
+    return None
+
+
+def _check_pdf(data: bytes) -> bytes:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    if any(name in data for name in ACTIVE_PDF_NAMES):
+        raise ValidationError(
+            _("This PDF contains scripts or embedded files. Export it again as a plain PDF."), "pdf_active"
+        )
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise ValidationError(_("This PDF is password-protected. Upload it without a password."), "pdf_encrypted")
+        if len(reader.pages) == 0:
+            raise ValidationError(_("This PDF has no pages."), "pdf_empty")
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise ValidationError(
+            _("This PDF cannot be read. Export it again and upload the new file."), "pdf_broken"
+        ) from exc
+    return data
+
+
+def _reencode_image(data: bytes, kind: str) -> bytes:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            image = image.convert("RGB") if kind == JPEG else image.copy()
+            if image.mode not in ("RGB", "RGBA", "L", "LA", "P"):
+                image = image.convert("RGB")
+            out = io.BytesIO()
+            # Saving a fresh image drops EXIF and anything hidden after the image data.
+            image.save(out, format="JPEG" if kind == JPEG else "PNG", quality=90)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise ValidationError(_("This image cannot be read. Take the photo or scan again."), "image_broken") from exc
+    return out.getvalue()
+
+
+def clean_upload(upload, allowed=(PDF, JPEG, PNG)) -> ContentFile:
+    """Check an uploaded file and return a safe copy (random name, original name in `.original_name`)."""
+    size = getattr(upload, "size", None) or 0
+    if size == 0:
+        raise ValidationError(_("The file is empty."), "empty")
+    if size > max_upload_bytes():
+        raise ValidationError(
+            _("The file is larger than %(limit)d MB. Upload a smaller scan."),
+            "too_large",
+            params={"limit": max_upload_bytes() // (1024 * 1024)},
+        )
+    upload.seek(0)
+    data = upload.read()
+    kind = sniff(data[:16])
+    if kind not in allowed:
+        names = ", ".join(EXTENSIONS[k].lstrip(".").upper() for k in allowed)
+        raise ValidationError(_("Only these file types are accepted: %(types)s."), "type", params={"types": names})
+    data = _check_pdf(data) if kind == PDF else _reencode_image(data, kind)
+    clean = ContentFile(data, name=uuid.uuid4().hex + EXTENSIONS[kind])
+    clean.original_name = os.path.basename(getattr(upload, "name", "") or "")[-120:]
+    return clean
+
+
+def upload_path(instance, filename):
+    """Random names in per-app, per-month folders under MEDIA_ROOT (which no URL serves)."""
+    ext = os.path.splitext(filename)[1].lower()
+    ext = ext if ext in CONTENT_TYPES else ""
+    return f"{instance._meta.app_label}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{ext}"
