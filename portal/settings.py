@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "import_export",
+    "django_ratelimit",
     "portal",
     "offices",
     "applications",
@@ -157,7 +158,7 @@ PORTAL_UPLOAD_MAX_BYTES = env_int("PORTAL_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 # Cache: Redis when configured (shared by all web processes), process memory otherwise.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -201,6 +202,16 @@ PORTAL_SWEEPS = [
 # An outbox row left in `sending` this long is taken up again (the worker that claimed it died).
 OUTBOX_STALE_AFTER_SECONDS = env_int("OUTBOX_STALE_AFTER_SECONDS", 300)
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 5)
+
+# Public forms are rate limited per IP and per document number (Redis cache in production).
+RATELIMIT_ENABLE = env_bool("PORTAL_RATELIMIT_ENABLE", True)
+PORTAL_RATE_SUBMIT = os.environ.get("PORTAL_RATE_SUBMIT", "20/h")
+PORTAL_RATE_LOOKUP = os.environ.get("PORTAL_RATE_LOOKUP", "30/h")
+PORTAL_RATE_LOOKUP_PER_DOCUMENT = os.environ.get("PORTAL_RATE_LOOKUP_PER_DOCUMENT", "10/h")
+if not REDIS_URL and not PRODUCTION:
+    # Process memory is not shared between web processes: good enough for `make run`, never for production,
+    # where the check stops the portal until REDIS_URL names a shared cache.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003"]
 
 # Spreadsheets: import and export need their own permissions (offices.import_office, ...).
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"

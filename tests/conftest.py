@@ -43,6 +43,14 @@ def _services_for_markers(request):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters and cached values of one test must not leak into the next (Redis in CI)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_tests(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Unit tests run tasks in-process; tests against a real worker switch this off.

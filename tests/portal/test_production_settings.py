@@ -14,6 +14,7 @@ PRODUCTION_ENV = {
     "DJANGO_ALLOWED_HOSTS": "exam.example.cn",
     "DATABASE_URL": "postgres://portal@db.example.cn:5432/portal",
     "CELERY_BROKER_URL": "redis://redis.example.cn:6379/0",
+    "REDIS_URL": "redis://redis.example.cn:6379/1",
     "PORTAL_VAR_DIR": "",
 }
 
