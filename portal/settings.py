@@ -211,7 +211,7 @@ PORTAL_RATE_LOOKUP_PER_DOCUMENT = os.environ.get("PORTAL_RATE_LOOKUP_PER_DOCUMEN
 if not REDIS_URL and not PRODUCTION:
     # Process memory is not shared between web processes: good enough for `make run`, never for production,
     # where the check stops the portal until REDIS_URL names a shared cache.
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003"]
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # Spreadsheets: import and export need their own permissions (offices.import_office, ...).
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
