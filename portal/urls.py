@@ -17,4 +17,5 @@ urlpatterns += i18n_patterns(
     path("", public_views.home, name="home"),
     path("offices/", office_views.directory, name="office-directory"),
     path("help/", public_views.help_page, name="help"),
+    path("applications/", include("applications.urls")),
 )
