@@ -17,8 +17,3 @@ def urumqi(db):
 @pytest.fixture
 def kashgar(db):
     return Office.objects.get(code="653100")
-
-
-@pytest.fixture(autouse=True)
-def _uploads_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "uploads"

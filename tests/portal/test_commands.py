@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from applications.models import ExamSession
+from applications.models import Application, ExamSession, Status
 from offices.models import User
 from offices.workdays import BEIJING
 from portal.management.commands.demo import DEMO_ACCOUNTS
@@ -35,6 +35,13 @@ def test_demo_loads_once_and_prints_logins(time_machine):
     assert session.registration_is_open(datetime.datetime(2026, 11, 26, 10, tzinfo=BEIJING))
     assert User.objects.get(username="reviewer_kashgar").office_id == "653100"
     assert User.objects.get(username="reviewer_urumqi").check_password("demo-reviewer-urumqi")
+
+    statuses = set(Application.objects.values_list("status", flat=True))
+    assert statuses == set(Status.values)
+    now = datetime.datetime(2026, 11, 26, 10, tzinfo=BEIJING)
+    assert Application.objects.overdue(now).exists()
+    assert now < session.payment_closes <= now + datetime.timedelta(hours=24)
+    assert Application.objects.filter(session=session, status=Status.APPROVED).exists()
 
     before = snapshot()
     assert "loaded already" in run("demo")

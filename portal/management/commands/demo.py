@@ -5,8 +5,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from applications.models import ExamSession
+from applications.demo import create_demo_applications
+from applications.models import Application, ApplicationEvent, Candidate, ExamSession, Payment
 from applications.seed import SESSION_2024
+from notifications.models import OutboxMessage
 from offices.models import Office, Role, User
 from offices.workdays import BEIJING
 
@@ -19,16 +21,19 @@ DEMO_ACCOUNTS = [
 ]
 
 
-def demo_session_dates(today):
-    """A session whose registration window is open on `today`, with the 2024 session's proportions."""
-    opens = datetime.datetime.combine(today - datetime.timedelta(days=3), datetime.time(), tzinfo=BEIJING)
-    closes = datetime.datetime.combine(today + datetime.timedelta(days=10), datetime.time(12), tzinfo=BEIJING)
-    exam_first_day = closes.date() + datetime.timedelta(days=67)
+def demo_session_dates(now):
+    """A session whose registration is open at `now` and whose payment closes within 24 hours, so that
+    every deadline (reminders, lapses, closing) can be watched with `run_sweeps --now` a day ahead."""
+    local = timezone.localtime(now, BEIJING).replace(minute=0, second=0, microsecond=0)
+    payment_closes = local + datetime.timedelta(hours=20)
+    registration_closes = payment_closes - datetime.timedelta(hours=6)
+    opens = datetime.datetime.combine(local.date() - datetime.timedelta(days=12), datetime.time(), tzinfo=BEIJING)
+    exam_first_day = registration_closes.date() + datetime.timedelta(days=67)
     return {
         "year": exam_first_day.year,
         "registration_opens": opens,
-        "registration_closes": closes,
-        "payment_closes": closes.replace(hour=18),
+        "registration_closes": registration_closes,
+        "payment_closes": payment_closes,
         "exam_first_day": exam_first_day,
         "exam_last_day": exam_first_day + datetime.timedelta(days=2),
         "admit_card_from": exam_first_day - datetime.timedelta(days=5),
@@ -51,7 +56,7 @@ class Command(BaseCommand):
             if self.loaded():
                 self.stdout.write("Demo data is loaded already (use --reset to recreate it for today).")
             else:
-                self.create_demo(timezone.localdate())
+                self.create_demo(timezone.now())
                 self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.print_logins()
 
@@ -59,17 +64,21 @@ class Command(BaseCommand):
         return User.objects.filter(username=DEMO_ACCOUNTS[0][0]).exists()
 
     def delete_demo(self):
+        # A development database only: the demo's records go, and with them whatever was tried out.
+        for model in (ApplicationEvent, Payment, Application, Candidate, OutboxMessage):
+            model.objects.all().delete()
         User.objects.filter(username__in=[row[0] for row in DEMO_ACCOUNTS]).delete()
         ExamSession.objects.exclude(year=SESSION_2024["year"]).delete()
+        ExamSession.objects.filter(year=SESSION_2024["year"]).get().make_current()
 
-    def create_demo(self, today):
-        dates = demo_session_dates(today)
-        session = ExamSession(**dates)
+    def create_demo(self, now):
+        session = ExamSession(**demo_session_dates(now))
         session.full_clean()
         session.save()
         session.make_current()
         for username, code, role, password in DEMO_ACCOUNTS:
             User.objects.create_staff(username, office=Office.objects.get(code=code), role=role, password=password)
+        create_demo_applications(session, ExamSession.objects.get(year=SESSION_2024["year"]), now)
 
     def print_logins(self):
         self.stdout.write("Demo logins (admin at /admin/):")
