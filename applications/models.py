@@ -569,6 +569,8 @@ class Application(models.Model):
             locked = type(self).objects.select_for_update().select_related("session", "candidate").get(pk=self.pk)
             if locked.status not in EDITABLE_BY_CANDIDATE:
                 raise InvalidTransition(locked.refusal(Status.SUBMITTED))
+            if not locked.session.registration_is_open(now):
+                raise InvalidTransition(_("Registration is closed: the application can no longer be changed online."))
             for field, value in details.items():
                 setattr(locked, field, value)
             locked.attach_files(files)

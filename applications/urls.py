@@ -1,7 +1,15 @@
 from django.urls import path
 
+from . import views
+
 app_name = "applications"
 
-urlpatterns: list = [
-    # The public application form, status lookup and private status pages (see applications/views.py).
+# Mounted under the language prefix: /<lang>/applications/... The status path must match Application.status_url.
+urlpatterns = [
+    path("apply/", views.apply, name="apply"),
+    path("submitted/<str:token>/", views.confirmation, name="confirmation"),
+    path("status/", views.lookup, name="lookup"),
+    path("status/<str:token>/", views.status, name="status"),
+    path("status/<str:token>/edit/", views.edit, name="edit"),
+    path("status/<str:token>/withdraw/", views.withdraw, name="withdraw"),
 ]

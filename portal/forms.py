@@ -1,0 +1,167 @@
+"""Helpers shared by the public forms: checked uploads that survive a failed submission, and a honeypot.
+
+A file that passed portal.uploads.clean_upload is stored at once as a PendingUpload; the page that shows
+the form again carries only its random token in a hidden field, so the candidate does not upload it again
+when another field was wrong. A token is accepted only for the field it was kept for (a PNG kept as a
+degree certificate never becomes the social-insurance PDF) and only for a day.
+"""
+
+import datetime
+import os
+import uuid
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.forms.utils import ErrorDict
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from .models import PendingUpload
+from .uploads import EXTENSIONS, JPEG, PDF, PNG, clean_upload
+
+KEPT_SUFFIX = "_kept"
+PENDING_UPLOAD_MAX_AGE = datetime.timedelta(days=1)
+HONEYPOT_FIELD = "website"
+GENERIC_ERROR = _("The form could not be sent. Check your answers and send it again.")
+
+
+class CheckedFileInput(forms.FileInput):
+    """A file input that shows the file already kept (and carries its token) or the one already attached."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.kept = None  # the PendingUpload of this field, set by KeptUploadsMixin
+        self.current_name = ""  # the original name of a file the record already has (edit forms)
+
+    def render(self, name, value, attrs=None, renderer=None):
+        file_input = super().render(name, None, attrs, renderer)
+        if self.kept is not None:
+            return format_html(
+                '<p class="upload-kept"><strong>{}</strong> {}</p><input type="hidden" name="{}" value="{}">{}',
+                _("Kept: %(name)s") % {"name": self.kept.original_name or _("your file")},
+                _("Choose another file only if you want to replace it."),
+                name + KEPT_SUFFIX,
+                self.kept.token,
+                file_input,
+            )
+        if self.current_name:
+            return format_html(
+                '<p class="upload-kept"><strong>{}</strong> {}</p>{}',
+                _("Current file: %(name)s") % {"name": self.current_name},
+                _("Choose a file only if you want to replace it."),
+                file_input,
+            )
+        return file_input
+
+
+class CheckedFileField(forms.FileField):
+    """An upload checked by portal.uploads.clean_upload; cleans to the safe copy it returns.
+
+    Not required by itself: whether a file is needed is the form's decision, since a kept file counts.
+    """
+
+    widget = CheckedFileInput
+
+    def __init__(self, *, allowed=(PDF, JPEG, PNG), **kwargs):
+        kwargs.setdefault("required", False)
+        # Empty files reach clean_upload, whose message is the portal's.
+        kwargs.setdefault("allow_empty_file", True)
+        self.allowed = tuple(allowed)
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("accept", ",".join(EXTENSIONS[kind] for kind in self.allowed))
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        if not upload:
+            return None
+        return clean_upload(upload, self.allowed)
+
+
+class KeptUploadsMixin:
+    """For a forms.Form with CheckedFileFields: call keep_uploads() in clean(); then kept_files() gives the
+    files to attach and discard_kept() removes the kept copies once the record holds them."""
+
+    def upload_field_names(self):
+        return [name for name, field in self.fields.items() if isinstance(field, CheckedFileField)]
+
+    def keep_uploads(self, *, persist=True):
+        """Resolve each upload field to a PendingUpload: the new file (stored now unless `persist` is false)
+        or the one kept earlier, whose token came back in the hidden field. A refused new file leaves the
+        earlier kept one in place."""
+        self.kept = {}
+        for name in self.upload_field_names():
+            upload = self.cleaned_data.get(name)
+            if upload is not None and persist:
+                pending = PendingUpload.objects.create(field=name, file=upload, original_name=upload.original_name)
+            else:
+                pending = self._kept_from_token(name)
+            self.kept[name] = pending
+            self.fields[name].widget.kept = pending
+            if name in self.cleaned_data:
+                self.cleaned_data[name] = pending
+        return self.kept
+
+    def _kept_from_token(self, name):
+        token = (self.data.get(name + KEPT_SUFFIX) or "").strip()
+        if not token or len(token) > 64:
+            return None
+        oldest = timezone.now() - PENDING_UPLOAD_MAX_AGE
+        return PendingUpload.objects.filter(token=token, field=name, created_at__gte=oldest).first()
+
+    def kept_files(self):
+        """{field: file} for every field with a new or kept upload, as fresh files with random names."""
+        files = {}
+        for name, pending in getattr(self, "kept", {}).items():
+            if pending is None:
+                continue
+            with pending.file.open("rb") as stored:
+                content = ContentFile(stored.read(), name=os.path.basename(pending.file.name))
+            content.original_name = pending.original_name
+            files[name] = content
+        return files
+
+    def discard_kept(self):
+        for pending in getattr(self, "kept", {}).values():
+            if pending is not None:
+                pending.file.delete(save=False)
+                pending.delete()
+        self.kept = {}
+
+
+class HoneypotMixin:
+    """A field people never see (hidden with CSS) and bots fill in. A filled one gets the generic error
+    and the form stops there: no field is cleaned, nothing is stored."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[HONEYPOT_FIELD] = forms.CharField(
+            label=_("Leave this field empty"),
+            required=False,
+            widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+        )
+
+    @property
+    def honeypot(self):
+        return self[HONEYPOT_FIELD]
+
+    def full_clean(self):
+        if self.is_bound and self.data.get(HONEYPOT_FIELD):
+            self._errors = ErrorDict(renderer=self.renderer)
+            self.cleaned_data = {}
+            self.add_error(None, ValidationError(GENERIC_ERROR, code="generic"))
+            return
+        super().full_clean()
+
+
+def new_form_key():
+    return uuid.uuid4().hex
+
+
+def is_form_key(value):
+    """Whether `value` is a key new_form_key() could have made (32 lower-case hex digits)."""
+    try:
+        return isinstance(value, str) and uuid.UUID(hex=value).hex == value
+    except ValueError:
+        return False
