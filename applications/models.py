@@ -221,14 +221,20 @@ class ExamSession(models.Model):
 
 class CandidateQuerySet(models.QuerySet):
     def for_user(self, user):
-        """A candidate is visible to an office when one of their applications belongs to it."""
+        """A candidate is visible to an office when one of their applications or tickets belongs to it."""
         if user is None or not user.is_authenticated or not user.is_active or not user.is_staff:
             return self.none()
         if user.sees_all_offices:
             return self
         if not user.office_id:
             return self.none()
-        return self.filter(pk__in=Application.objects.filter(office_id=user.office_id).values("candidate_id"))
+        from tickets.models import Ticket
+
+        office = user.office_id
+        return self.filter(
+            models.Q(pk__in=Application.objects.filter(office_id=office).values("candidate_id"))
+            | models.Q(pk__in=Ticket.objects.filter(office_id=office).values("candidate_id"))
+        )
 
     def by_document(self, document_type, number):
         return self.filter(document_type=document_type, document_number=id_numbers.normalize(number)).first()

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from import_export.formats import base_formats
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "offices",
     "applications",
     "notifications",
+    "tickets",
     "public",
 ]
 
@@ -194,10 +196,19 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     # Every deadline job is an idempotent sweep: running it each minute catches up after downtime.
     "run-sweeps": {"task": "portal.tasks.run_sweeps", "schedule": 60.0},
+    # Not a sweep: a digest belongs to the start of a working day (CELERY_TIMEZONE is Beijing time). Running it
+    # again the same day sends nothing more; by hand: `celery -A portal call applications.tasks.send_staff_digests`.
+    "staff-digest": {"task": "applications.tasks.send_staff_digests", "schedule": crontab(hour=8, minute=30)},
 }
 # Sweeps that `run_sweeps` and the beat task call, in order, each as `function(now) -> summary`.
 PORTAL_SWEEPS = [
     "notifications.sweeps.requeue_stalled_emails",
+    # Closing first: an application closed at registration close is no longer escalated.
+    "applications.sweeps.close_incomplete_applications",
+    "applications.sweeps.lapse_unpaid_applications",
+    "applications.sweeps.send_lapse_emails",
+    "applications.sweeps.send_payment_reminders",
+    "applications.sweeps.escalate_overdue_applications",
 ]
 # An outbox row left in `sending` this long is taken up again (the worker that claimed it died).
 OUTBOX_STALE_AFTER_SECONDS = env_int("OUTBOX_STALE_AFTER_SECONDS", 300)
