@@ -610,11 +610,11 @@ class Application(models.Model):
 
     # State changes: each locks the row, checks the allowed next status, writes history and queues the email.
 
-    def _change(self, to, *, by=None, actor="staff", note="", now=None, notify=True, **changes):
+    def _change(self, to, *, by=None, actor="staff", note="", now=None, notify=True, require=None, **changes):
         now = now or timezone.now()
         with transaction.atomic():
             locked = type(self).objects.select_for_update().select_related("session", "candidate").get(pk=self.pk)
-            if to not in TRANSITIONS[locked.status]:
+            if to not in TRANSITIONS[locked.status] or (require and locked.status not in require):
                 raise InvalidTransition(locked.refusal(to))
             event = locked._apply(to, by=by, actor=actor, note=note, now=now, **changes)
             if notify:
@@ -670,7 +670,15 @@ class Application(models.Model):
     def finish_in_person_review(self, by, note="", now=None):
         """The foreign candidate came with the originals: the application joins the normal review."""
         now = now or timezone.now()
-        return self._change(Status.SUBMITTED, by=by, note=note, now=now, notify=False, due_at=self._due_from(now))
+        return self._change(
+            Status.SUBMITTED,
+            by=by,
+            note=note,
+            now=now,
+            notify=False,
+            require=(Status.IN_PERSON_REVIEW,),
+            due_at=self._due_from(now),
+        )
 
     def withdraw(self, now=None):
         return self._change(Status.WITHDRAWN, actor="candidate", now=now)

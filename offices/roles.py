@@ -11,11 +11,19 @@ _REVIEWER = [
     "notifications.view_outboxmessage",
     "notifications.resend_outboxmessage",
     "public.view_helpentry",
+    # Registration review: the admin form itself is read-only; decisions go through their own views,
+    # which need review_application.
+    "applications.view_application",
+    "applications.change_application",
+    "applications.review_application",
+    "applications.view_candidate",
+    "applications.view_applicationevent",
 ]
 _MANAGER = [
     *_REVIEWER,
     "offices.view_user",
     "notifications.export_outboxmessage",
+    "applications.export_application",
 ]
 _REGIONAL = [
     *_MANAGER,
@@ -30,6 +38,11 @@ _REGIONAL = [
     "offices.delete_calendarday",
     "applications.add_examsession",
     "applications.change_examsession",
+    "applications.view_full_document_number",
+    # The national platform's payment list covers the whole exam area: only the regional office imports it.
+    "applications.import_payment",
+    "applications.view_payment",
+    "applications.add_payment",
     "public.add_helpentry",
     "public.change_helpentry",
     "public.delete_helpentry",

@@ -134,3 +134,11 @@ def test_second_application_flags_both(session_2024, urumqi, kashgar):
     first.refresh_from_db()
     assert second.candidate_id == first.candidate_id
     assert first.flag_duplicate and second.flag_duplicate
+
+
+def test_in_person_review_done_only_from_in_person_review(session_2024, urumqi, reviewer_urumqi):
+    application = submit_application(session_2024, urumqi)
+    application.return_for_correction(reviewer_urumqi, "Upload the full record.")
+    with pytest.raises(InvalidTransition):
+        application.finish_in_person_review(reviewer_urumqi)
+    assert Application.objects.get(pk=application.pk).status == Status.RETURNED

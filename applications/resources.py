@@ -1,0 +1,216 @@
+"""Spreadsheets of the registration admin: the payment list imported by the regional office, and the
+export of an office's reviewed applications."""
+
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from import_export import fields, resources, widgets
+from import_export.results import RowResult
+
+from portal import id_numbers
+from portal.resources import SafeExportResource
+
+from .models import Application, Payment, Status
+
+# The national platform's list has Chinese headers; staff may also type the English ones.
+PAYMENT_HEADER_ALIASES = {
+    "document_number": ("document number", "证件号码", "身份证号", "身份证号码", "证件号"),
+    "name": ("姓名", "考生姓名"),
+    "amount": ("金额", "缴费金额", "支付金额"),
+    "paid_at": ("paid at", "缴费时间", "支付时间"),
+    "payment_code": ("payment code", "缴费编码", "缴费编号", "订单号", "支付流水号"),
+}
+PAYMENT_COLUMNS = tuple(PAYMENT_HEADER_ALIASES)
+
+
+class DocumentNumberWidget(widgets.CharWidget):
+    def clean(self, value, row=None, **kwargs):
+        if isinstance(value, float):
+            # An 18-digit number stored as a spreadsheet number has already lost its last digits.
+            raise ValueError(_("The document number is stored as a number: format the column as text."))
+        number = id_numbers.normalize("" if value is None else str(value))
+        if not number:
+            raise ValueError(_("The document number is missing."))
+        return number
+
+
+class RequiredTextWidget(widgets.CharWidget):
+    def clean(self, value, row=None, **kwargs):
+        text = "" if value is None else str(value).strip()
+        if not text:
+            raise ValueError(_("This value is missing."))
+        return text
+
+
+class AmountWidget(widgets.DecimalWidget):
+    def clean(self, value, row=None, **kwargs):
+        amount = super().clean(value, row, **kwargs)
+        if amount is None or amount <= Decimal(0):
+            raise ValueError(_("The amount must be a positive number."))
+        return amount
+
+
+class PaidAtWidget(widgets.DateTimeWidget):
+    """A moment with a time of day (a bare date cannot be compared with the 18:00 payment close);
+    times without a zone are Beijing time (the current time zone)."""
+
+    FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M")
+
+    def __init__(self):
+        super().__init__()
+        self.formats = self.FORMATS
+
+    def clean(self, value, row=None, **kwargs):
+        if isinstance(value, str):
+            value = value.strip()
+        elif isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+            value = None  # a date alone: refused below
+        try:
+            moment = super().clean(value, row, **kwargs)
+        except ValueError:
+            moment = None
+        if moment is None:
+            raise ValueError(_("Enter the payment time as 2024-07-02 17:30:00 (Beijing time)."))
+        return moment
+
+
+class PaymentResource(resources.ModelResource):
+    """One row per payment of the national platform's list. The payment code identifies a row, so a
+    file imported twice changes nothing; after saving, each row is matched to its application.
+
+    Pass `session` (the exam session the list belongs to) when creating the resource.
+    """
+
+    payment_code = fields.Field(attribute="payment_code", column_name="payment_code", widget=RequiredTextWidget())
+    document_number = fields.Field(
+        attribute="document_number", column_name="document_number", widget=DocumentNumberWidget()
+    )
+    name = fields.Field(attribute="name", column_name="name", widget=RequiredTextWidget())
+    amount = fields.Field(attribute="amount", column_name="amount", widget=AmountWidget())
+    paid_at = fields.Field(attribute="paid_at", column_name="paid_at", widget=PaidAtWidget())
+
+    class Meta:
+        model = Payment
+        fields = ("payment_code", "document_number", "name", "amount", "paid_at")
+        import_order = fields
+        import_id_fields = ("payment_code",)
+        skip_unchanged = True
+        report_skipped = True
+        store_instance = True
+
+    def __init__(self, session=None, **kwargs):
+        super().__init__(**kwargs)
+        self.session = session
+        self.outcome = {"paid": 0, "unmatched": 0, "not_applied": 0}
+
+    @classmethod
+    def get_display_name(cls):
+        return _("Payment records")
+
+    def before_import(self, dataset, **kwargs):
+        # Errors here stop the whole file (import-export shows them above the rows; nothing is written).
+        if self.session is None:
+            del dataset[:]
+            raise ValueError(_("Choose the exam session of this payment list."))
+        aliases = {
+            alias.casefold(): column for column, names in PAYMENT_HEADER_ALIASES.items() for alias in (column, *names)
+        }
+        dataset.headers = [aliases.get(str(header or "").strip().casefold(), header) for header in dataset.headers]
+        missing = [column for column in PAYMENT_COLUMNS if column not in dataset.headers]
+        if missing:
+            del dataset[:]  # no row is read against the wrong columns
+            raise ValueError(_("Columns missing from the file: %(columns)s.") % {"columns": ", ".join(missing)})
+
+    def init_instance(self, row=None):
+        return Payment(session=self.session)
+
+    def import_instance(self, instance, row, **kwargs):
+        before = {column: getattr(instance, column) for column in PAYMENT_COLUMNS} if instance.pk else None
+        super().import_instance(instance, row, **kwargs)
+        if before is not None:
+            changed = [column for column in PAYMENT_COLUMNS if getattr(instance, column) != before[column]]
+            if changed:
+                # A payment that already moved an application to paid is a record: it is never rewritten.
+                raise ValidationError(
+                    {
+                        column: _("Payment %(code)s was imported before with a different value.")
+                        % {"code": instance.payment_code}
+                        for column in changed
+                    }
+                )
+
+    def after_import_row(self, row, row_result, **kwargs):
+        payment = row_result.instance
+        if kwargs.get("dry_run") or payment is None or payment.pk is None:
+            return
+        if row_result.import_type not in (
+            RowResult.IMPORT_TYPE_NEW,
+            RowResult.IMPORT_TYPE_UPDATE,
+            RowResult.IMPORT_TYPE_SKIP,
+        ):
+            return
+        # Applied on every import, unchanged rows too: apply() is safe to repeat, and an application
+        # approved since the last import of the same list becomes paid now.
+        application = payment.apply()
+        if application is None:
+            self.outcome["unmatched"] += 1
+        elif payment.note:
+            self.outcome["not_applied"] += 1
+        elif application.status == Status.PAID:
+            self.outcome["paid"] += 1
+
+    def after_import(self, dataset, result, **kwargs):
+        super().after_import(dataset, result, **kwargs)
+        result.payment_outcome = dict(self.outcome)
+
+
+class ApplicationExportResource(SafeExportResource):
+    """The reviewed applications of an office for the regional office: ID numbers masked, formulas defused."""
+
+    reference = fields.Field(attribute="reference", column_name=_("reference"))
+    office = fields.Field(column_name=_("exam office"))
+    document_number = fields.Field(column_name=_("document number (masked)"))
+    name = fields.Field(attribute="candidate__name", column_name=_("name"))
+    qualification = fields.Field(column_name=_("highest qualification"))
+    status = fields.Field(column_name=_("status"))
+    decided_by = fields.Field(column_name=_("decided by"))
+    decided_at = fields.Field(attribute="decided_at", column_name=_("decided at"), widget=widgets.DateTimeWidget())
+    verified_months = fields.Field(
+        attribute="verified_insured_months", column_name=_("social-insurance months verified")
+    )
+
+    class Meta:
+        model = Application
+        fields = (
+            "reference",
+            "office",
+            "document_number",
+            "name",
+            "qualification",
+            "status",
+            "decided_by",
+            "decided_at",
+            "verified_months",
+        )
+        export_order = fields
+
+    @classmethod
+    def get_display_name(cls):
+        return _("Reviewed applications")
+
+    def dehydrate_office(self, application):
+        return str(application.office)
+
+    def dehydrate_document_number(self, application):
+        return application.candidate.masked_document_number
+
+    def dehydrate_qualification(self, application):
+        return str(application.get_qualification_display())
+
+    def dehydrate_status(self, application):
+        return str(application.get_status_display())
+
+    def dehydrate_decided_by(self, application):
+        return application.decided_by.get_username() if application.decided_by_id else ""
