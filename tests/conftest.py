@@ -52,8 +52,9 @@ def _fresh_cache():
 
 @pytest.fixture(autouse=True)
 def _uploads_in_tmp(settings, tmp_path):
-    """Uploaded files of a test go to its own folder, never to var/uploads."""
+    """Uploaded and generated files of a test go to its own folder, never to var/."""
     settings.MEDIA_ROOT = tmp_path / "uploads"
+    settings.VAR_DIR = tmp_path / "var"
 
 
 @pytest.fixture(autouse=True)

@@ -43,6 +43,8 @@ def test_demo_loads_once_and_prints_logins(time_machine):
     assert now < session.payment_closes <= now + datetime.timedelta(hours=24)
     assert Application.objects.filter(session=session, status=Status.APPROVED).exists()
 
+    assert "sample-payments.xlsx" in output
+
     before = snapshot()
     assert "loaded already" in run("demo")
     assert snapshot() == before

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from applications.demo import create_demo_applications
 from applications.models import Application, ApplicationEvent, Candidate, ExamSession, Payment
+from applications.payment_samples import write_sample_payment_file
 from applications.seed import SESSION_2024
 from notifications.models import OutboxMessage
 from offices.models import Office, Role, User
@@ -58,6 +59,7 @@ class Command(BaseCommand):
             else:
                 self.create_demo(timezone.now())
                 self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        self.write_samples()
         self.print_logins()
 
     def loaded(self):
@@ -79,6 +81,11 @@ class Command(BaseCommand):
         for username, code, role, password in DEMO_ACCOUNTS:
             User.objects.create_staff(username, office=Office.objects.get(code=code), role=role, password=password)
         create_demo_applications(session, ExamSession.objects.get(year=SESSION_2024["year"]), now)
+
+    def write_samples(self):
+        session = ExamSession.objects.current()
+        path = write_sample_payment_file(session, settings.VAR_DIR / "demo" / "sample-payments.xlsx")
+        self.stdout.write(f"Sample payment list for the payment import: {path}")
 
     def print_logins(self):
         self.stdout.write("Demo logins (admin at /admin/):")
