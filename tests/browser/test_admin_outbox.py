@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from notifications.models import OutboxMessage
 from offices.models import Office
-from tests.conftest import PASSWORD
+from tests.browser.helpers import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -18,14 +18,6 @@ def outbox_row(office_code, recipient):
         template="application_received",
         dedup_key=f"browser-test:{recipient}",
     )
-
-
-def log_in(page, live_server, user):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.locator("#id_username").fill(user.username)
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("#login-form [type=submit]").click()
-    expect(page).to_have_url(f"{live_server.url}/admin/")
 
 
 def test_reviewer_sees_only_the_outbox_of_their_own_office(page, live_server, reviewer_urumqi):
