@@ -137,6 +137,22 @@ def schedule_send(pk):
     transaction.on_commit(lambda: send_email.delay(pk), robust=True)
 
 
+def schedule_sends(pks):
+    """schedule_send for many rows with one commit hook. Should the broker fail midway, the rows left
+    pending are sent by the outbox sweep (requeue_stalled_emails), as for a single one."""
+    from .tasks import send_email
+
+    pks = list(pks)
+    if not pks:
+        return
+
+    def send_all():
+        for pk in pks:
+            send_email.delay(pk)
+
+    transaction.on_commit(send_all, robust=True)
+
+
 def enqueue_email(*, key, recipient, language, template, context=None, office=None):
     """Queue one email, once per key: a second call with the same key returns the first row."""
     language = language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
@@ -154,3 +170,38 @@ def enqueue_email(*, key, recipient, language, template, context=None, office=No
         return OutboxMessage.objects.get(dedup_key=key), False
     schedule_send(message.pk)
     return message, True
+
+
+# Rows per INSERT and per `dedup_key IN (...)`: well inside every backend's limit on query parameters.
+BULK_BATCH = 1000
+
+
+def enqueue_emails(messages):
+    """Queue many emails in a few queries, once per key like enqueue_email; returns the rows queued now.
+
+    `messages` are unsaved OutboxMessage rows. Keys already in the outbox are left out; should a concurrent
+    run insert the same key in between, its row stays and ours is dropped (the claim still sends it once).
+    Sending is scheduled after commit.
+    """
+    languages = dict(settings.LANGUAGES)
+    by_key = {}
+    for message in messages:
+        if message.language not in languages:
+            message.language = settings.LANGUAGE_CODE
+        by_key.setdefault(message.dedup_key, message)
+    for keys in _batches(list(by_key)):
+        for key in OutboxMessage.objects.filter(dedup_key__in=keys).values_list("dedup_key", flat=True):
+            del by_key[key]
+    OutboxMessage.objects.bulk_create(by_key.values(), batch_size=BULK_BATCH, ignore_conflicts=True)
+    # With ignore_conflicts the database does not hand the new ids back: read them by key.
+    for keys in _batches(list(by_key)):
+        for key, pk in OutboxMessage.objects.filter(dedup_key__in=keys).values_list("dedup_key", "pk"):
+            by_key[key].pk = pk
+            by_key[key]._state.adding = False
+    queued = [message for message in by_key.values() if message.pk is not None]
+    schedule_sends(message.pk for message in queued)
+    return queued
+
+
+def _batches(items):
+    return [items[start : start + BULK_BATCH] for start in range(0, len(items), BULK_BATCH)]

@@ -1,0 +1,359 @@
+"""Deadline sweeps and the staff digest of applications: each is `function(now) -> summary`.
+
+Every sweep is "update everything past its deadline and not yet done": safe to run twice, and after
+downtime it catches up once. A status change (or `escalated_at`) is its own claim, since the next run no
+longer finds the row; a candidate email is claimed by its outbox key. Rows are taken in chunks, each
+chunk locked and written in bulk (one UPDATE, one INSERT of history entries, a few outbox queries) in
+its own transaction, so 50,000 rows cost queries per thousand, not per row, and a payment import waiting
+on a row lock sees the row's new status. Emails are queued in that transaction and sent after commit.
+
+Beat runs the sweeps every minute (settings.PORTAL_SWEEPS); the digest has its own time
+(CELERY_BEAT_SCHEDULE, applications.tasks.send_staff_digests).
+"""
+
+import datetime
+import functools
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from notifications.models import OutboxMessage, enqueue_emails, render_email
+from offices.models import REGIONAL_OFFICE_CODE, Office, Role, User
+from offices.workdays import BEIJING, is_workday
+
+from .models import TRANSITIONS, Application, ApplicationEvent, ExamSession, InvalidTransition, Status
+
+CHUNK = 2000
+STATUS_CHANGE = "applications/email/status_change"
+CLOSED_AT_REGISTRATION_CLOSE = (Status.RETURNED, Status.IN_PERSON_REVIEW)
+# (key, hours before payment close). Each reminder is due from its moment until the next one's (the last
+# one until payment close); a sweep that first runs after that window skips it rather than send it late.
+PAYMENT_REMINDERS = (("24h", 24), ("3h", 3))
+# References listed per section of a digest; the count always covers all of them.
+DIGEST_REFERENCES = 50
+
+
+# Lapse and close ------------------------------------------------------------------------------------------
+
+
+def close_incomplete_applications(now):
+    """At registration close, `returned` and `in_person_review` applications become `closed`; each
+    candidate is emailed once (key application:<pk>:closed)."""
+    incomplete = Application.objects.filter(
+        status__in=CLOSED_AT_REGISTRATION_CLOSE,
+        session__in=ExamSession.objects.filter(registration_closes__lte=now),
+    )
+    note = _("Registration closed before the application was completed.")
+
+    def close(rows):
+        return _transition(rows, Status.CLOSED, now, note), _email_candidates(_pks(rows), STATUS_CHANGE, "closed")
+
+    results = _in_locked_chunks(incomplete, close)
+    closed, emails = (sum(counts) for counts in zip(*results, strict=True)) if results else (0, 0)
+    return f"{closed} closed at registration close, {emails} emails queued"
+
+
+def lapse_unpaid_applications(now):
+    """At payment close, `approved` applications (not paid) become `lapsed`. No email yet: see send_lapse_emails."""
+    unpaid = Application.objects.filter(
+        status=Status.APPROVED, session__in=ExamSession.objects.filter(payment_closes__lte=now)
+    )
+    note = _("Not paid by payment close.")
+    changed = _in_locked_chunks(unpaid, lambda rows: _transition(rows, Status.LAPSED, now, note))
+    return f"{sum(changed)} lapsed at payment close"
+
+
+def send_lapse_emails(now):
+    """Tell lapsed candidates once the session's final payment import is marked done (payments_final_at),
+    so that nobody whose payment was still to be imported is told otherwise; once per application (key
+    application:<pk>:lapsed), and only while it is still lapsed."""
+    not_told = Application.objects.filter(status=Status.LAPSED).filter(~_emailed("lapsed"))
+    # A subquery, not a join: FOR UPDATE locks the applications, never the session row staff may be editing.
+    ready = not_told.filter(session__in=ExamSession.objects.filter(payments_final_at__isnull=False))
+    emails = _in_locked_chunks(ready, lambda rows: _email_candidates(_pks(rows), STATUS_CHANGE, "lapsed"))
+    waiting = not_told.filter(session__payments_final_at__isnull=True).count()
+    return f"{sum(emails)} lapse emails queued, {waiting} waiting for the final payment import"
+
+
+# Payment reminders -----------------------------------------------------------------------------------------
+
+
+def due_payment_reminder(payment_closes, now):
+    """The key of the reminder whose window holds `now` ("24h", "3h"), or None."""
+    due = None
+    for key, hours in PAYMENT_REMINDERS:
+        if payment_closes - datetime.timedelta(hours=hours) <= now < payment_closes:
+            due = key
+    return due
+
+
+def send_payment_reminders(now):
+    """Remind approved, unpaid candidates 24 hours and 3 hours before payment close, once each
+    (key application:<pk>:reminder:<24h|3h>), in their language."""
+    earliest = max(hours for _key, hours in PAYMENT_REMINDERS)
+    sessions = ExamSession.objects.filter(
+        payment_closes__gt=now, payment_closes__lte=now + datetime.timedelta(hours=earliest)
+    )
+    queued = {key: 0 for key, _hours in PAYMENT_REMINDERS}
+    for session in sessions:
+        reminder = due_payment_reminder(session.payment_closes, now)
+        if reminder is None:
+            continue
+        key = f"reminder:{reminder}"
+        unpaid = Application.objects.filter(session=session, status=Status.APPROVED).filter(~_emailed(key))
+        remind = functools.partial(_remind, key=key, hours=dict(PAYMENT_REMINDERS)[reminder])
+        queued[reminder] += sum(_in_locked_chunks(unpaid, remind))
+    return ", ".join(f"{count} {key} payment reminders queued" for key, count in queued.items())
+
+
+def _remind(rows, *, key, hours):
+    return _email_candidates(_pks(rows), "applications/email/payment_reminder", key, hours=hours)
+
+
+# Escalation -------------------------------------------------------------------------------------------------
+
+
+def escalate_overdue_applications(now):
+    """An open application past its due time is escalated once (escalated_at) to its office's managers,
+    one email each (key escalation:<application pk>:<user pk>); to regional staff when none of the
+    office's active managers has an email address. Staff without an email address are named in the summary;
+    an application with nobody to tell stays unescalated until someone can be told."""
+    overdue = Application.objects.overdue(now).filter(escalated_at__isnull=True)
+    managers = {}
+    for manager in User.objects.filter(is_active=True, role=Role.MANAGER).order_by("pk"):
+        managers.setdefault(manager.office_id, []).append(manager)
+    regional = list(User.objects.filter(is_active=True, role=Role.REGIONAL).order_by("pk"))
+    without_email, nobody_to_tell = set(), []
+
+    def escalate(rows):
+        messages, events, escalated = [], [], []
+        for application in _with_email_context(_pks(rows)):
+            office_managers = managers.get(application.office_id, [])
+            recipients = [user for user in office_managers if user.email]
+            asked = office_managers
+            if not recipients:
+                recipients = [user for user in regional if user.email]
+                asked = office_managers + regional
+            without_email.update(user.get_username() for user in asked if not user.email)
+            if not recipients:
+                nobody_to_tell.append(application.reference)
+                continue
+            escalated.append(application.pk)
+            messages += [_escalation_email(application, user) for user in recipients]
+            events.append(
+                ApplicationEvent(
+                    application_id=application.pk,
+                    at=now,
+                    actor="system",
+                    from_status=application.status,
+                    to_status=application.status,
+                    note=_("Overdue since %(due)s: escalated to %(users)s.")
+                    % {
+                        "due": timezone.localtime(application.due_at, BEIJING).strftime("%Y-%m-%d %H:%M"),
+                        "users": ", ".join(user.get_username() for user in recipients),
+                    },
+                )
+            )
+        Application.objects.filter(pk__in=escalated).update(escalated_at=now)
+        ApplicationEvent.objects.bulk_create(events, batch_size=CHUNK)
+        return len(escalated), len(enqueue_emails(messages))
+
+    results = _in_locked_chunks(overdue, escalate)
+    escalated, emails = (sum(counts) for counts in zip(*results, strict=True)) if results else (0, 0)
+    summary = f"{escalated} escalated, {emails} emails queued"
+    if without_email:
+        summary += f"; skipped, no email address: {', '.join(sorted(without_email))}"
+    if nobody_to_tell:
+        summary += f"; not escalated, nobody with an email address to tell: {', '.join(nobody_to_tell)}"
+    return summary
+
+
+def _escalation_email(application, user):
+    language = settings.LANGUAGE_CODE
+    context = {
+        "application": application,
+        "recipient": user,
+        # The email carries the masked number only: the full one is behind the admin's permission.
+        "masked_document_number": application.candidate.masked_document_number,
+        "admin_url": f"{settings.PORTAL_BASE_URL}/admin/applications/application/{application.pk}/change/",
+        "base_url": settings.PORTAL_BASE_URL,
+    }
+    return OutboxMessage(
+        dedup_key=f"escalation:{application.pk}:{user.pk}",
+        recipient=user.email,
+        language=language,
+        template="message",
+        context=render_email("applications/email/escalation", language, context),
+        office=application.office,
+    )
+
+
+# Staff digest (not a sweep: beat runs it at 08:30 Beijing time, see CELERY_BEAT_SCHEDULE) ----------------
+
+
+def send_staff_digests(now):
+    """On a working day, one digest per active reviewer and manager (with an email address) of each office
+    with open work: applications due today, overdue, waiting for in-person review; regional staff get one
+    digest with the counts of every such office. Once per office, day and person (key
+    digest:<office code>:<date>:<user pk>)."""
+    today = timezone.localtime(now, BEIJING).date()
+    if not is_workday(today):
+        return f"{today} is not a working day: no digest"
+    work = open_work(now)
+    if not work:
+        return f"{today}: nothing to report"
+    offices = Office.objects.in_bulk(list(work))
+    by_office = sorted(work.items())
+    staff = User.objects.filter(
+        Q(role__in=[Role.REVIEWER, Role.MANAGER], office_id__in=list(work)) | Q(role=Role.REGIONAL), is_active=True
+    )
+    messages, without_email = [], []
+    for user in staff.order_by("pk"):
+        if not user.email:
+            without_email.append(user.get_username())
+            continue
+        if user.role == Role.REGIONAL:
+            rows = [{"office": offices[code], **_counts(sections)} for code, sections in by_office]
+            context = {"regional": True, "offices": rows, "totals": _totals(rows)}
+            code = REGIONAL_OFFICE_CODE
+        else:
+            code = user.office_id
+            context = {"regional": False, "office": offices[code], **_sections(work[code])}
+        messages.append(_digest_email(user, code, today, now, context))
+    with transaction.atomic():
+        queued = enqueue_emails(messages)
+    summary = f"{today}: {len(queued)} digests queued for {len(work)} offices with open work"
+    if without_email:
+        summary += f"; skipped, no email address: {', '.join(sorted(without_email))}"
+    return summary
+
+
+def open_work(now):
+    """{office code: {"due_today": [refs], "overdue": [refs], "in_person": [refs]}} of the offices with open
+    work, each list in due order. Due today means still to do today: what is already late is overdue."""
+    sections = {
+        "due_today": Application.objects.due_today(now).filter(due_at__gte=now),
+        "overdue": Application.objects.overdue(now),
+        "in_person": Application.objects.filter(status=Status.IN_PERSON_REVIEW),
+    }
+    work = {}
+    for name, queryset in sections.items():
+        for office_id, reference in queryset.order_by("due_at", "reference").values_list("office_id", "reference"):
+            work.setdefault(office_id, {key: [] for key in sections})[name].append(reference)
+    return work
+
+
+def _sections(sections):
+    return {
+        name: {"count": len(refs), "references": refs[:DIGEST_REFERENCES], "more": len(refs[DIGEST_REFERENCES:])}
+        for name, refs in sections.items()
+    }
+
+
+def _counts(sections):
+    return {name: len(refs) for name, refs in sections.items()}
+
+
+def _totals(rows):
+    return {name: sum(row[name] for row in rows) for name in ("due_today", "overdue", "in_person")}
+
+
+def _digest_email(user, office_code, today, now, context):
+    language = settings.LANGUAGE_CODE
+    context = {
+        **context,
+        "recipient": user,
+        "day": today,
+        "now": now,
+        "changelist_url": f"{settings.PORTAL_BASE_URL}/admin/applications/application/",
+    }
+    return OutboxMessage(
+        dedup_key=f"digest:{office_code}:{today.isoformat()}:{user.pk}",
+        recipient=user.email,
+        language=language,
+        template="message",
+        context=render_email("applications/email/staff_digest", language, context),
+        office_id=office_code,
+    )
+
+
+# Shared steps ------------------------------------------------------------------------------------------------
+
+
+def _in_locked_chunks(queryset, handle):
+    """Call handle([(pk, status)]) on `queryset` in chunks of CHUNK rows, in pk order, each chunk locked
+    (FOR UPDATE) in its own transaction; returns the list of what handle returned.
+
+    A decision or payment that holds a row's lock is waited for, and the row is left out if it no longer
+    matches; one that comes later waits for the chunk's commit and sees the new status.
+    """
+    results, last = [], 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                queryset.filter(pk__gt=last).order_by("pk").select_for_update().values_list("pk", "status")[:CHUNK]
+            )
+            if not rows:
+                return results
+            results.append(handle(rows))
+        last = rows[-1][0]
+
+
+def _transition(rows, to, now, note):
+    """Move locked rows to `to` in one UPDATE, with one history entry each (actor "system")."""
+    for status in {status for _pk, status in rows}:
+        if to not in TRANSITIONS[status]:
+            raise InvalidTransition(f"{status} → {to}")
+    Application.objects.filter(pk__in=_pks(rows)).update(status=to)
+    ApplicationEvent.objects.bulk_create(
+        [
+            ApplicationEvent(application_id=pk, at=now, actor="system", from_status=status, to_status=to, note=note)
+            for pk, status in rows
+        ],
+        batch_size=CHUNK,
+    )
+    return len(rows)
+
+
+def _pks(rows):
+    return [pk for pk, _status in rows]
+
+
+def _with_email_context(pks):
+    """The applications with what their emails show: sessions and offices are few, so they are shared objects
+    rather than joined into every row (building 2,000 copies of each costs more than the query)."""
+    applications = list(Application.objects.filter(pk__in=pks).select_related("candidate").order_by("pk"))
+    sessions = ExamSession.objects.in_bulk({application.session_id for application in applications})
+    offices = Office.objects.in_bulk({application.office_id for application in applications})
+    for application in applications:
+        application.session = sessions[application.session_id]
+        application.office = offices[application.office_id]
+    return applications
+
+
+def _emailed(key):
+    """Whether the candidate email application:<pk>:<key> is in the outbox already (its unique key)."""
+    dedup_key = Concat(
+        Value("application:"), Cast(OuterRef("pk"), CharField()), Value(f":{key}"), output_field=CharField()
+    )
+    return Exists(OutboxMessage.objects.filter(dedup_key=dedup_key))
+
+
+def _email_candidates(pks, template_name, key, **context):
+    """Queue, once each, the email Application.email_candidate would queue, for many applications at once."""
+    messages = [
+        OutboxMessage(
+            dedup_key=f"application:{application.pk}:{key}",
+            recipient=application.email,
+            language=application.language,
+            template="message",
+            context=render_email(template_name, application.language, {"application": application, **context}),
+            office=application.office,
+        )
+        for application in _with_email_context(pks)
+    ]
+    return len(enqueue_emails(messages))

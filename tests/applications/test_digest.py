@@ -1,0 +1,162 @@
+"""The staff digest: every working day at 08:30 Beijing time, per office, once per person and day."""
+
+import datetime
+
+import pytest
+import time_machine
+from celery.schedules import crontab
+from django.conf import settings as django_settings
+
+from applications import sweeps
+from applications.tasks import send_staff_digests as digest_task
+from offices.models import Office
+
+from .test_sweeps import at, give_emails, in_person, keys, message, submitted
+
+pytestmark = pytest.mark.django_db
+
+MONDAY = at(2024, 6, 24, 8, 30)
+
+
+@pytest.fixture
+def work(session_2024, urumqi, kashgar, staff):
+    """On Monday 2024-06-24 08:30: Ürümqi has one application due today, one overdue, one waiting in person;
+    Kashgar one due today; the other offices nothing."""
+    give_emails(*staff.values())
+    return {
+        "due_today": submitted(session_2024, urumqi, now=at(2024, 6, 20, 9)),  # due Mon 06-24 23:59:59
+        "overdue": submitted(session_2024, urumqi, now=at(2024, 6, 19, 9)),  # due Fri 06-21 23:59:59
+        "in_person": in_person(session_2024, urumqi, now=at(2024, 6, 21, 9)),  # due Tue 06-25
+        "kashgar": submitted(session_2024, kashgar, now=at(2024, 6, 20, 10)),
+    }
+
+
+def digest_keys(day):
+    return {key for key in keys("digest:") if f":{day}:" in key}
+
+
+@pytest.mark.parametrize(
+    ("day", "sent"),
+    [
+        (datetime.date(2024, 6, 24), True),  # Monday
+        (datetime.date(2024, 6, 23), False),  # Sunday
+        (datetime.date(2024, 9, 14), True),  # Saturday, make-up working day of the Mid-Autumn Festival
+        (datetime.date(2024, 9, 16), False),  # Monday, Mid-Autumn Festival holiday
+    ],
+)
+def test_digest_only_on_working_days(day, sent, work, staff):
+    now = datetime.datetime.combine(day, datetime.time(8, 30), tzinfo=MONDAY.tzinfo)
+
+    summary = sweeps.send_staff_digests(now)
+
+    expected = {
+        f"digest:650100:{day}:{staff['reviewer_urumqi'].pk}",
+        f"digest:650100:{day}:{staff['manager_urumqi'].pk}",
+        f"digest:653100:{day}:{staff['reviewer_kashgar'].pk}",
+        f"digest:650000:{day}:{staff['regional_admin'].pk}",
+    }
+    assert digest_keys(day) == (expected if sent else set())
+    if not sent:
+        assert summary == f"{day} is not a working day: no digest"
+
+
+def test_running_the_digest_twice_sends_it_once(work, mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = sweeps.send_staff_digests(MONDAY)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        second = sweeps.send_staff_digests(MONDAY + datetime.timedelta(hours=2))
+
+    assert first == "2024-06-24: 4 digests queued for 2 offices with open work"
+    assert second == "2024-06-24: 0 digests queued for 2 offices with open work"
+    assert callbacks == []
+    assert len(mailoutbox) == 4
+    # The next working day is a new digest.
+    sweeps.send_staff_digests(at(2024, 6, 25, 8, 30))
+    assert len(digest_keys("2024-06-25")) == 4
+
+
+def test_office_digest_lists_its_own_applications(work, urumqi, staff):
+    sweeps.send_staff_digests(MONDAY)
+
+    context = message(f"digest:650100:2024-06-24:{staff['reviewer_urumqi'].pk}").context
+    assert context["subject"] == f"审核日报 2024-06-24：{urumqi.name_zh}"
+    body = context["body"]
+    assert f"今日到期（1 件）：{work['due_today'].reference}" in body
+    assert f"已逾期（1 件）：{work['overdue'].reference}" in body
+    assert f"待现场审核（1 件）：{work['in_person'].reference}" in body
+    assert work["kashgar"].reference not in body
+    assert f"{django_settings.PORTAL_BASE_URL}/admin/applications/application/" in body
+
+    kashgar_body = message(f"digest:653100:2024-06-24:{staff['reviewer_kashgar'].pk}").context["body"]
+    assert f"今日到期（1 件）：{work['kashgar'].reference}" in kashgar_body
+    assert "已逾期（0 件）：无" in kashgar_body
+    assert work["due_today"].reference not in kashgar_body
+
+
+def test_regional_digest_counts_every_office_with_open_work(work, urumqi, kashgar, staff):
+    sweeps.send_staff_digests(MONDAY)
+
+    digest = message(f"digest:650000:2024-06-24:{staff['regional_admin'].pk}")
+    assert digest.office_id == "650000"
+    body = digest.context["body"]
+    assert f"{urumqi.name_zh}（650100）：今日到期 1 件，已逾期 1 件，待现场审核 1 件" in body
+    assert f"{kashgar.name_zh}（653100）：今日到期 1 件，已逾期 0 件，待现场审核 0 件" in body
+    assert "合计：今日到期 2 件，已逾期 1 件，待现场审核 1 件。" in body
+    assert Office.objects.get(code="650500").name_zh not in body  # Hami: nothing to report
+
+
+def test_offices_with_nothing_to_report_and_staff_without_email_get_nothing(session_2024, kashgar, staff):
+    give_emails(staff["manager_urumqi"], staff["regional_admin"])
+    submitted(session_2024, kashgar, now=at(2024, 6, 20, 9))
+
+    summary = sweeps.send_staff_digests(MONDAY)
+
+    assert (
+        summary
+        == "2024-06-24: 1 digests queued for 1 offices with open work; skipped, no email address: reviewer_kashgar"
+    )
+    assert digest_keys("2024-06-24") == {f"digest:650000:2024-06-24:{staff['regional_admin'].pk}"}
+
+
+def test_no_open_work_no_digest(session_2024, staff):
+    give_emails(*staff.values())
+
+    assert sweeps.send_staff_digests(MONDAY) == "2024-06-24: nothing to report"
+    assert keys("digest:") == set()
+
+
+def test_a_long_list_is_cut_but_counted(work, session_2024, urumqi, staff, monkeypatch):
+    monkeypatch.setattr(sweeps, "DIGEST_REFERENCES", 1)
+    also_due_today = submitted(session_2024, urumqi, now=at(2024, 6, 20, 11))
+
+    sweeps.send_staff_digests(MONDAY)
+
+    body = message(f"digest:650100:2024-06-24:{staff['manager_urumqi'].pk}").context["body"]
+    first = min(work["due_today"].reference, also_due_today.reference)  # same due time: by reference
+    assert f"今日到期（2 件）：{first} 等，另有 1 件" in body
+
+
+def test_what_is_already_late_today_is_overdue_not_due_today(session_2024, urumqi, staff):
+    give_emails(staff["reviewer_urumqi"])
+    # Submitted Friday 06-28: due at payment close, Tuesday 07-02 18:00; the digest runs late, at 19:00.
+    late = submitted(session_2024, urumqi, now=at(2024, 6, 28, 10))
+
+    sweeps.send_staff_digests(at(2024, 7, 2, 19))
+
+    body = message(f"digest:650100:2024-07-02:{staff['reviewer_urumqi'].pk}").context["body"]
+    assert "今日到期（0 件）：无" in body
+    assert f"已逾期（1 件）：{late.reference}" in body
+
+
+def test_beat_runs_the_digest_at_half_past_eight_beijing_time_not_every_minute():
+    entry = django_settings.CELERY_BEAT_SCHEDULE["staff-digest"]
+    assert entry == {"task": "applications.tasks.send_staff_digests", "schedule": crontab(hour=8, minute=30)}
+    assert django_settings.CELERY_TIMEZONE == "Asia/Shanghai"
+    assert not any("digest" in path for path in django_settings.PORTAL_SWEEPS)
+
+
+def test_the_task_sends_the_digest_as_of_now(work):
+    with time_machine.travel(MONDAY, tick=False):
+        summary = digest_task.delay().get()
+
+    assert summary == "2024-06-24: 4 digests queued for 2 offices with open work"
