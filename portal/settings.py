@@ -202,6 +202,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Sweeps that `run_sweeps` and the beat task call, in order, each as `function(now) -> summary`.
 PORTAL_SWEEPS = [
+    "portal.sweeps.delete_stale_pending_uploads",
     "notifications.sweeps.requeue_stalled_emails",
     # Closing first: an application closed at registration close is no longer escalated.
     "applications.sweeps.close_incomplete_applications",
