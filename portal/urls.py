@@ -18,4 +18,5 @@ urlpatterns += i18n_patterns(
     path("offices/", office_views.directory, name="office-directory"),
     path("help/", public_views.help_page, name="help"),
     path("applications/", include("applications.urls")),
+    path("requests/", include("tickets.urls")),
 )
