@@ -72,7 +72,14 @@ OPEN_STATUSES = (Status.SUBMITTED, Status.VERIFIED, Status.IN_PROGRESS, Status.E
 
 
 class TicketClosed(Exception):
-    """A change the ticket's status, kind, deadline or the user's role does not allow (shown as is)."""
+    """A change the ticket's status, kind, deadline or the user's role does not allow (shown as is).
+
+    `code` says why for callers that react differently: "deadline", "not_open", "duplicate", "status".
+    """
+
+    def __init__(self, message, code="status"):
+        super().__init__(message)
+        self.code = code
 
 
 class KindSetting(models.Model):
@@ -188,6 +195,15 @@ class Ticket(models.Model):
         return self.status in OPEN_STATUSES and self.due_at is not None and self.due_at < timezone.now()
 
     @property
+    def last_moment(self):
+        """The deadline as people read it: an end-of-day deadline is stored as the next midnight, and is
+        shown as 2024-08-18 23:59 rather than 2024-08-19 00:00."""
+        if self.deadline is None:
+            return None
+        at_midnight = timezone.localtime(self.deadline, workdays.BEIJING).time() == datetime.time()
+        return self.deadline - datetime.timedelta(minutes=1) if at_midnight else self.deadline
+
+    @property
     def status_url(self):
         return f"{settings.PORTAL_BASE_URL}/{self.language}/requests/status/{self.status_token}/"
 
@@ -207,7 +223,17 @@ class Ticket(models.Model):
         if deadline is not None and now >= deadline:
             raise TicketClosed(
                 _("The deadline for this request was %(deadline)s (Beijing time).")
-                % {"deadline": timezone.localtime(deadline, workdays.BEIJING).strftime("%Y-%m-%d %H:%M")}
+                % {"deadline": timezone.localtime(deadline, workdays.BEIJING).strftime("%Y-%m-%d %H:%M")},
+                code="deadline",
+            )
+        if kind == Kind.EXEMPTION and now < session.registration_opens:
+            # FAQ 19: exemptions are accepted within the registration window only.
+            raise TicketClosed(
+                _("Exemption requests open with registration on %(opens)s (Beijing time).")
+                % {
+                    "opens": timezone.localtime(session.registration_opens, workdays.BEIJING).strftime("%Y-%m-%d %H:%M")
+                },
+                code="not_open",
             )
         try:
             with transaction.atomic():
@@ -238,7 +264,8 @@ class Ticket(models.Model):
             if existing:
                 return existing, False
             raise TicketClosed(
-                _("You already have an open request of this kind. Follow it with its reference, or finish it first.")
+                _("You already have an open request of this kind. Follow it with its reference, or finish it first."),
+                code="duplicate",
             ) from None
         return ticket, True
 
@@ -517,6 +544,9 @@ class InfoChange(TicketDetail):  # noqa: DJ008 - TicketDetail.__str__
     old_gender = models.CharField(_("old gender"), max_length=1, blank=True)
     new_gender = models.CharField(_("new gender"), max_length=1, blank=True, choices=Candidate.Gender.choices)
     old_document_number = models.CharField(_("old document number"), max_length=32, blank=True)
+    new_document_type = models.CharField(
+        _("new document type"), max_length=20, choices=id_numbers.DocumentType.choices, blank=True
+    )
     new_document_number = models.CharField(_("new document number"), max_length=32, blank=True)
     new_photo = models.FileField(_("new photo"), upload_to=upload_path, max_length=200, blank=True)
     proof = models.FileField(_("proof"), upload_to=upload_path, max_length=200, blank=True)
@@ -568,6 +598,8 @@ class InfoChange(TicketDetail):  # noqa: DJ008 - TicketDetail.__str__
                 at=now,
             )
             candidate.document_number = number
+            if self.new_document_type:
+                candidate.document_type = self.new_document_type
         candidate.save()
 
 
@@ -596,6 +628,7 @@ class CertificationDeletion(TicketDetail):  # noqa: DJ008 - TicketDetail.__str__
     ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, primary_key=True, related_name="cert_deletion")
     statement = models.TextField(_("written statement"))
     statement_scan = models.FileField(_("statement scan"), upload_to=upload_path, max_length=200, blank=True)
+    statement_scan_name = models.CharField(max_length=150, blank=True)
     deleted_at = models.DateTimeField(_("certification deleted at"), null=True, blank=True)
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
