@@ -215,6 +215,9 @@ PORTAL_SWEEPS = [
 OUTBOX_STALE_AFTER_SECONDS = env_int("OUTBOX_STALE_AFTER_SECONDS", 300)
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 5)
 
+# Reverse proxies in front of the portal that append to X-Forwarded-For (0: the portal faces clients).
+PORTAL_PROXY_COUNT = env_int("PORTAL_PROXY_COUNT", 0)
+
 # Public forms are rate limited per IP and per document number (Redis cache in production).
 RATELIMIT_ENABLE = env_bool("PORTAL_RATELIMIT_ENABLE", True)
 PORTAL_RATE_SUBMIT = os.environ.get("PORTAL_RATE_SUBMIT", "20/h")
