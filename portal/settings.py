@@ -220,6 +220,7 @@ PORTAL_PROXY_COUNT = env_int("PORTAL_PROXY_COUNT", 0)
 
 # Public forms are rate limited per IP and per document number (Redis cache in production).
 RATELIMIT_ENABLE = env_bool("PORTAL_RATELIMIT_ENABLE", True)
+RATELIMIT_IP_META_KEY = "portal.clientip.client_ip"
 PORTAL_RATE_SUBMIT = os.environ.get("PORTAL_RATE_SUBMIT", "20/h")
 PORTAL_RATE_LOOKUP = os.environ.get("PORTAL_RATE_LOOKUP", "30/h")
 PORTAL_RATE_LOOKUP_PER_DOCUMENT = os.environ.get("PORTAL_RATE_LOOKUP_PER_DOCUMENT", "10/h")
