@@ -18,12 +18,22 @@ _REVIEWER = [
     "applications.review_application",
     "applications.view_candidate",
     "applications.view_applicationevent",
+    # In-person requests: the form is read-only; steps go through their own views (process_ticket),
+    # taking a request needs change_ticket. The change form lists history, messages and notes.
+    "tickets.view_ticket",
+    "tickets.change_ticket",
+    "tickets.process_ticket",
+    "tickets.view_ticketevent",
+    "tickets.view_ticketmessage",
+    "tickets.view_cannedreply",
 ]
 _MANAGER = [
     *_REVIEWER,
     "offices.view_user",
     "notifications.export_outboxmessage",
     "applications.export_application",
+    # Managers also assign requests to others (change_ticket plus the manager role, see tickets.staff_views).
+    "tickets.export_exemption",
 ]
 _REGIONAL = [
     *_MANAGER,
@@ -46,6 +56,15 @@ _REGIONAL = [
     "public.add_helpentry",
     "public.change_helpentry",
     "public.delete_helpentry",
+    # Certification deletion and refunds are finished by the regional office.
+    "tickets.regional_step",
+    "tickets.import_duplicatepayment",
+    "tickets.view_duplicatepayment",
+    "tickets.add_cannedreply",
+    "tickets.change_cannedreply",
+    "tickets.delete_cannedreply",
+    "tickets.view_kindsetting",
+    "tickets.change_kindsetting",
 ]
 
 ROLE_PERMISSIONS = {
