@@ -324,8 +324,8 @@ class ApplicationQuerySet(OfficeScopedQuerySet):
         return self.filter(status__in=OPEN_STATUSES)
 
     def due_today(self, now=None):
-        day = timezone.localtime(now or timezone.now(), workdays.BEIJING).date()
-        return self.open_for_review().filter(due_at__date=day)
+        start, end = workdays.day_bounds(now or timezone.now())
+        return self.open_for_review().filter(due_at__gte=start, due_at__lt=end)
 
     def overdue(self, now=None):
         return self.open_for_review().filter(due_at__lt=now or timezone.now())

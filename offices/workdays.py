@@ -68,6 +68,12 @@ def end_of_day(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(23, 59, 59), tzinfo=BEIJING)
 
 
+def day_bounds(moment: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
+    """Start and end (exclusive) of the Beijing day of `moment`: a range an index on a timestamp can use."""
+    start = datetime.datetime.combine(timezone.localtime(moment, BEIJING).date(), datetime.time(), tzinfo=BEIJING)
+    return start, start + datetime.timedelta(days=1)
+
+
 def add_workdays(moment: datetime.datetime, n: int) -> datetime.datetime:
     """The end (23:59:59 Beijing time) of the n-th working day after the day of `moment`."""
     local_day = timezone.localtime(moment, BEIJING).date()

@@ -1,5 +1,3 @@
-import datetime
-
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -43,12 +41,6 @@ def ticket_reference(term):
     return ref if ref[:1] in TICKET_PREFIXES and is_valid_reference(ref) else None
 
 
-def beijing_day(now=None):
-    start = datetime.datetime.combine(timezone.localtime(now or timezone.now(), BEIJING).date(), datetime.time())
-    start = start.replace(tzinfo=BEIJING)
-    return start, start + datetime.timedelta(days=1)
-
-
 # Changelist filters -------------------------------------------------------------------------------------
 
 
@@ -63,8 +55,7 @@ class DueFilter(admin.SimpleListFilter):
         if self.value() == "overdue":
             return queryset.overdue()
         if self.value() == "today":
-            start, end = beijing_day()
-            return queryset.open().filter(due_at__gte=start, due_at__lt=end)
+            return queryset.due_today()
         return queryset
 
 

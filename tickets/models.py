@@ -69,6 +69,8 @@ TRANSITIONS = {
     Status.EXPIRED: set(),
 }
 OPEN_STATUSES = (Status.SUBMITTED, Status.VERIFIED, Status.IN_PROGRESS, Status.ESCALATED)
+# Statuses in which the office works on a request (after the identity was checked at the counter).
+WORKING_STATUSES = (Status.VERIFIED, Status.IN_PROGRESS)
 
 
 class TicketClosed(Exception):
@@ -107,6 +109,10 @@ class TicketQuerySet(OfficeScopedQuerySet):
 
     def overdue(self, now=None):
         return self.open().filter(due_at__lt=now or timezone.now())
+
+    def due_today(self, now=None):
+        start, end = workdays.day_bounds(now or timezone.now())
+        return self.open().filter(due_at__gte=start, due_at__lt=end)
 
     def escalation_queue(self):
         return self.filter(status=Status.ESCALATED).order_by("escalated_at", "pk")
@@ -294,6 +300,24 @@ class Ticket(models.Model):
                 locked.email_candidate("tickets/email/status_change", key=f"event:{event.pk}", event=event)
         self.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
         return event
+
+    def lock_for_step(self, statuses):
+        """Lock the row for a step inside a status (inside a transaction); TicketClosed if not possible now."""
+        locked = type(self).objects.select_for_update().get(pk=self.pk)
+        _require_status(locked, statuses)
+        return locked
+
+    def note(self, by, text, now=None, actor="staff"):
+        """A history line for a step inside a status (no status change)."""
+        return TicketEvent.objects.create(
+            ticket=self,
+            at=now or timezone.now(),
+            by=by,
+            actor=actor,
+            from_status=self.status,
+            to_status=self.status,
+            note=text,
+        )
 
     def _require_regional(self, user):
         if not user.has_perm("tickets.regional_step"):
@@ -567,6 +591,17 @@ class InfoChange(TicketDetail):  # noqa: DJ008 - TicketDetail.__str__
             if new
         ] + (["photo"] if self.new_photo else [])
 
+    def link_application(self, by, application, now=None):
+        """The paid application whose registration a FAQ 15 change corrects."""
+        now = now or timezone.now()
+        with transaction.atomic():
+            locked = self.ticket.lock_for_step(WORKING_STATUSES)
+            if application.candidate_id != locked.candidate_id or application.status != ApplicationStatus.PAID:
+                raise ValidationError(_("Choose a paid application of this candidate."))
+            type(self).objects.filter(ticket=locked).update(application=application)
+            self.application = application
+            locked.note(by, _("Linked to application %(ref)s.") % {"ref": application.reference}, now)
+
     def completion_problem(self):
         if self.scope == self.Scope.REGISTRATION and self.application_id is None:
             return _("Link the paid application whose registration changes.")
@@ -681,6 +716,26 @@ class Refund(TicketDetail):  # noqa: DJ008 - TicketDetail.__str__
             return _("Record the refund (amount, date, voucher number) first.")
         return None
 
+    def attach_list_data(self, data, now=None):
+        """Put the screened list's payment data on this open refund ticket (history line); False when the
+        ticket is closed or already holds exactly this data, so a re-import changes nothing."""
+        now = now or timezone.now()
+        with transaction.atomic():
+            locked = Ticket.objects.select_for_update().get(pk=self.ticket_id)
+            if locked.status not in OPEN_STATUSES or all(getattr(self, f) == v for f, v in data.items()):
+                return False
+            type(self).objects.filter(pk=self.pk).update(**data)
+            for field, value in data.items():
+                setattr(self, field, value)
+            locked.note(
+                None,
+                _("On the system-screened duplicate-payment list: %(codes)s, %(amounts)s, paid %(paid)s.")
+                % {"codes": data["payment_codes"], "amounts": data["amounts"], "paid": data["paid_at"]},
+                now,
+                actor="system",
+            )
+        return True
+
     def record_nontax_check(self, by, now=None):
         self.ticket._require_regional(by)
         _require_status(self.ticket, (Status.ESCALATED,))
@@ -745,6 +800,19 @@ class Exemption(TicketDetail):  # noqa: DJ008 - TicketDetail.__str__
         if missing:
             return _("Materials not seen yet: %(missing)s.") % {"missing": ", ".join(missing)}
         return None
+
+    def record_materials(self, by, seen, now=None):
+        """Tick the materials seen in original at the counter (a history line lists what is ticked)."""
+        now = now or timezone.now()
+        with transaction.atomic():
+            locked = self.ticket.lock_for_step(WORKING_STATUSES)
+            type(self).objects.filter(ticket=locked).update(**seen)
+            for name, value in seen.items():
+                setattr(self, name, value)
+            ticked = [str(self._meta.get_field(name).verbose_name) for name, value in seen.items() if value]
+            locked.note(
+                by, _("Materials seen in original: %(materials)s.") % {"materials": ", ".join(ticked) or "—"}, now
+            )
 
     def on_completed(self, by, now):
         """An approved exemption marks 财务管理 exempt on the candidate's application of the session."""

@@ -4,7 +4,6 @@ imports (FAQ 18), and the exemption summary exported after registration closes (
 import datetime
 import decimal
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -17,7 +16,7 @@ from applications.resources import DocumentNumberWidget, RequiredTextWidget
 from portal import id_numbers
 from portal.resources import SafeExportResource
 
-from .models import OPEN_STATUSES, DuplicatePayment, Kind, Refund, Status, Ticket, TicketEvent
+from .models import OPEN_STATUSES, DuplicatePayment, Kind, Refund, Status, Ticket
 
 # The system's list has Chinese headers; staff may also type the English ones.
 DUPLICATE_HEADER_ALIASES = {
@@ -120,31 +119,11 @@ def sync_refund_ticket(row, application, now=None):
         )
         outcome = "created" if created else "unchanged"
     else:
-        changed = _record_list_data(ticket, data, now)
+        changed = ticket.refund.attach_list_data(data, now)
         outcome = "attached" if action == "attach" else "updated" if changed else "unchanged"
     DuplicatePayment.objects.filter(pk=row.pk).update(ticket=ticket, note="")
     row.ticket, row.note = ticket, ""
     return ticket, outcome
-
-
-def _record_list_data(ticket, data, now):
-    """The list's payment data on an open refund ticket, with a history line; nothing when already there."""
-    with transaction.atomic():
-        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
-        refund = Refund.objects.get(ticket=locked)
-        if locked.status not in OPEN_STATUSES or all(getattr(refund, f) == v for f, v in data.items()):
-            return False
-        Refund.objects.filter(pk=refund.pk).update(**data)
-        TicketEvent.objects.create(
-            ticket=locked,
-            at=now,
-            actor="system",
-            from_status=locked.status,
-            to_status=locked.status,
-            note=gettext("On the system-screened duplicate-payment list: %(codes)s, %(amounts)s, paid %(paid)s.")
-            % {"codes": data["payment_codes"], "amounts": data["amounts"], "paid": data["paid_at"]},
-        )
-    return True
 
 
 class DuplicatePaymentResource(resources.ModelResource):

@@ -33,6 +33,7 @@ from portal.uploads import CONTENT_TYPES
 from .models import (
     ESCALATING_KINDS,
     OPEN_STATUSES,
+    WORKING_STATUSES,
     CannedReply,
     Exemption,
     InfoChange,
@@ -45,7 +46,7 @@ from .models import (
 from .resources import ExemptionSummaryResource
 
 REGIONAL_STEP = "tickets.regional_step"
-WORKING = (Status.VERIFIED, Status.IN_PROGRESS)
+WORKING = WORKING_STATUSES
 
 # Upload field → (the kind whose detail holds it, the field with the name the candidate gave the file).
 FILE_FIELDS = {
@@ -217,54 +218,6 @@ class RefundForm(StepForm):
     voucher_number = forms.CharField(label=_("Voucher number"), max_length=50)
 
 
-# Steps without a model method yet (see the report: Exemption.record_materials, InfoChange.link_application)
-
-
-def _lock_for_step(ticket, statuses):
-    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
-    if locked.status not in statuses:
-        raise TicketClosed(
-            _("%(ref)s is “%(status)s”: this step is not possible now.")
-            % {"ref": locked.reference, "status": locked.get_status_display()}
-        )
-    return locked
-
-
-def record_materials(ticket, by, seen, now=None):
-    """Tick the exemption materials seen in original (a history line lists what is ticked)."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        locked = _lock_for_step(ticket, WORKING)
-        Exemption.objects.filter(ticket=locked).update(**seen)
-        ticked = [str(Exemption._meta.get_field(name).verbose_name) for name, value in seen.items() if value]
-        TicketEvent.objects.create(
-            ticket=locked,
-            at=now,
-            by=by,
-            from_status=locked.status,
-            to_status=locked.status,
-            note=gettext("Materials seen in original: %(materials)s.") % {"materials": ", ".join(ticked) or "—"},
-        )
-
-
-def link_application(ticket, by, application, now=None):
-    """The paid application whose registration a FAQ 15 change corrects."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        locked = _lock_for_step(ticket, WORKING)
-        if application.candidate_id != locked.candidate_id or application.status != ApplicationStatus.PAID:
-            raise ValidationError(_("Choose a paid application of this candidate."))
-        InfoChange.objects.filter(ticket=locked).update(application=application)
-        TicketEvent.objects.create(
-            ticket=locked,
-            at=now,
-            by=by,
-            from_status=locked.status,
-            to_status=locked.status,
-            note=gettext("Linked to application %(ref)s.") % {"ref": application.reference},
-        )
-
-
 # Steps ------------------------------------------------------------------------------------------------
 
 
@@ -383,7 +336,7 @@ STEPS = {
             MaterialsForm,
             WORKING,
             _("Materials recorded for %(ref)s."),
-            lambda ticket, user, data: record_materials(ticket, user, data),
+            lambda ticket, user, data: ticket.exemption.record_materials(user, data),
             kinds=frozenset({Kind.EXEMPTION}),
             intro=_("Tick each material seen in original; the 学信网 record only for graduates of 2002 or later."),
         ),
@@ -393,7 +346,7 @@ STEPS = {
             LinkApplicationForm,
             WORKING,
             _("Application linked to %(ref)s."),
-            lambda ticket, user, data: link_application(ticket, user, data["application"]),
+            lambda ticket, user, data: ticket.info_change.link_application(user, data["application"]),
             kinds=frozenset({Kind.INFO_CHANGE}),
             applies=_registration_scope,
         ),
