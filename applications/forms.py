@@ -6,20 +6,28 @@ update_by_candidate, withdraw).
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
 
 from offices.models import REGIONAL_OFFICE_CODE, Office
 from portal import id_numbers
-from portal.forms import CheckedFileField, HoneypotMixin, KeptUploadsMixin, is_form_key, new_form_key
+from portal.forms import (
+    CheckedFileField,
+    DateInput,
+    HoneypotMixin,
+    IdentityForm,
+    KeptUploadsMixin,
+    OfficeChoiceField,
+    SubmissionKeyForm,
+    phone_validator,
+)
 from portal.references import is_valid_reference, normalize_reference
 from portal.templatetags.portal import moment
 from portal.uploads import PDF
 
 from .eligibility import Qualification
-from .models import Application, Candidate
+from .models import Application
 
 SUBJECT_FIELDS = ("subject_practice", "subject_management", "subject_law")
 DETAIL_FIELDS = (
@@ -43,23 +51,6 @@ UPLOAD_LABELS = {
 
 def subject_choices():
     return [(name, Application._meta.get_field(name).verbose_name) for name in SUBJECT_FIELDS]
-
-
-class OfficeChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return obj.name  # Chinese or English, by the language of the page
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
-phone_validator = RegexValidator(
-    r"^\+?[0-9][0-9 \-]{5,28}$", _("Enter a phone number: digits, optionally with + in front, spaces or dashes.")
-)
 
 
 class ApplicationDetailsForm(KeptUploadsMixin, forms.Form):
@@ -183,21 +174,8 @@ class ApplicationDetailsForm(KeptUploadsMixin, forms.Form):
         return values
 
 
-class ApplicationForm(HoneypotMixin, ApplicationDetailsForm):
+class ApplicationForm(HoneypotMixin, IdentityForm, SubmissionKeyForm, ApplicationDetailsForm):
     """A new application of the current session; identity fields first."""
-
-    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("As written on your identity document."))
-    document_type = forms.ChoiceField(label=_("Identity document"), choices=id_numbers.DocumentType.choices)
-    document_number = forms.CharField(label=_("Document number"), max_length=32)
-    birth_date = forms.DateField(label=_("Birth date"), widget=DateInput)
-    gender = forms.ChoiceField(label=_("Gender"), choices=Candidate.Gender.choices, widget=forms.RadioSelect)
-    nationality = forms.CharField(
-        label=_("Nationality"),
-        max_length=64,
-        required=False,
-        help_text=_("Only for a foreign passport or a foreign permanent residence ID card."),
-    )
-    submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     fieldsets = [
         (_("Identity"), ["name", "document_type", "document_number", "birth_date", "gender", "nationality"]),
@@ -205,23 +183,14 @@ class ApplicationForm(HoneypotMixin, ApplicationDetailsForm):
     ]
 
     def __init__(self, data=None, files=None, *, session, language, **kwargs):
-        # A fresh one-time key for each new form; a POST keeps the one it was given (see Application.submit).
-        if data is not None and not is_form_key(data.get("submission_key")):
-            data = data.copy()
-            data["submission_key"] = new_form_key()
-        kwargs.setdefault("initial", {}).setdefault("submission_key", new_form_key())
-        kwargs["initial"].setdefault("document_type", id_numbers.DocumentType.RESIDENT_ID)
-        kwargs["initial"].setdefault("subjects", list(SUBJECT_FIELDS))
+        kwargs.setdefault("initial", {}).setdefault("subjects", list(SUBJECT_FIELDS))
         super().__init__(data, files, language=language, **kwargs)
         self.session = session
 
     def previous_submission(self):
         """The application this very form already created (a double click or a retried POST), if any."""
-        key = self.data.get("submission_key")
-        return Application.objects.filter(submission_key=key).first() if is_form_key(key) else None
-
-    def is_foreign(self):
-        return self.cleaned_data.get("document_type") in id_numbers.FOREIGN_DOCUMENTS
+        key = self.posted_key()
+        return Application.objects.filter(submission_key=key).first() if key else None
 
     def accepts_uploads(self):
         return not self.errors.get("__all__")
@@ -229,50 +198,7 @@ class ApplicationForm(HoneypotMixin, ApplicationDetailsForm):
     def clean(self):
         if not self.session.registration_is_open():
             self.add_error(None, ValidationError(closed_message(self.session), code="closed"))
-        self._clean_identity()
         return super().clean()
-
-    def _clean_identity(self):
-        cleaned = self.cleaned_data
-        document_type, number = cleaned.get("document_type"), cleaned.get("document_number")
-        if not (document_type and number):
-            return
-        try:
-            parsed = id_numbers.parse_document(document_type, number)
-        except ValidationError as error:
-            self.add_error("document_number", error)
-            return
-        cleaned["document_number"] = parsed.number
-        if parsed.birth_date and cleaned.get("birth_date") and cleaned["birth_date"] != parsed.birth_date:
-            self.add_error(
-                "birth_date",
-                ValidationError(
-                    _("This differs from the birth date in your document number (%(date)s)."),
-                    code="birth_date_mismatch",
-                    params={"date": parsed.birth_date.isoformat()},
-                ),
-            )
-        if parsed.gender and cleaned.get("gender") and cleaned["gender"] != parsed.gender:
-            self.add_error(
-                "gender",
-                ValidationError(
-                    _("This differs from the gender in your document number (%(gender)s)."),
-                    code="gender_mismatch",
-                    params={"gender": Candidate.Gender(parsed.gender).label},
-                ),
-            )
-        if document_type in id_numbers.FOREIGN_DOCUMENTS and not cleaned.get("nationality", "").strip():
-            self.add_error(
-                "nationality",
-                ValidationError(_("Enter the nationality shown on your document."), code="nationality_required"),
-            )
-
-    def identity(self):
-        data = self.cleaned_data
-        identity = {name: data[name] for name in ("document_type", "document_number", "name", "birth_date", "gender")}
-        if data["document_type"] in id_numbers.FOREIGN_DOCUMENTS:
-            identity["nationality"] = data["nationality"].strip()
-        return identity
 
     def submit(self):
         """Application.submit with what the form holds; raises InvalidTransition when registration closed
