@@ -97,3 +97,34 @@ def test_no_horizontal_scroll_on_a_375px_wide_phone(page, live_server, path):
     page.goto(f"{live_server.url}{path}")
     widths = page.evaluate("({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})")
     assert widths["scroll"] <= widths["inner"] == 375, f"{path} scrolls sideways at 375 px: {widths}"
+
+
+def test_the_office_verifies_and_completes_the_password_reset(page, live_server, reviewer_urumqi):
+    from notifications.models import OutboxMessage
+    from tests.browser.helpers import log_in
+    from tickets.models import Status
+
+    number = resident_id("19900101", male=True)
+    page.goto(f"{live_server.url}/zh-hans/requests/password-reset/new/")
+    fill_identity(page, number)
+    page.locator("input[name=platform][value=xinjiang]").check()
+    page.locator("form.form button[type=submit]").click()
+    ticket = Ticket.objects.get()
+    status_path = f"/zh-hans/requests/status/{ticket.status_token}/"
+
+    log_in(page, live_server, reviewer_urumqi)
+    change_url = f"{live_server.url}/admin/tickets/ticket/{ticket.pk}/change/"
+    for slug, fill in (("verify", {"[name=how]": "身份证原件"}), ("record-reset", {}), ("complete", {})):
+        page.goto(change_url)
+        page.locator(f"a.ticket-step[href$='/step/{slug}/']").click()
+        for selector, value in fill.items():
+            page.fill(selector, value)
+        page.locator("#content-main form [type=submit]").first.click()
+        expect(page.locator(".messagelist .error")).to_have_count(0)
+
+    ticket.refresh_from_db()
+    assert ticket.status == Status.COMPLETED
+    page.goto(f"{live_server.url}{status_path}")
+    expect(page.locator(".status.status-completed")).to_be_visible()
+    completed = OutboxMessage.objects.filter(dedup_key__startswith=f"ticket:{ticket.pk}:event:").order_by("pk").last()
+    assert "首次登录" in completed.context["body"]
