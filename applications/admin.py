@@ -12,7 +12,7 @@ from import_export.admin import ExportMixin, ImportMixin
 from import_export.forms import ConfirmImportForm, ImportForm
 
 from offices.admin_scoping import OfficeScopedAdmin
-from portal import id_numbers
+from portal import audit, id_numbers
 from portal.references import is_valid_reference, normalize_reference
 
 from . import staff_views
@@ -72,7 +72,14 @@ class ExamSessionAdmin(admin.ModelAdmin):
             self.message_user(request, _("Select exactly one session."), messages.ERROR)
             return
         session = queryset.get()
+        previous = {current.pk: str(current) for current in ExamSession.objects.filter(is_current=True)}
         session.make_current()
+        # make_current() writes with update(), which auditlog does not see: the entries are written here.
+        changes = {pk: {"is_current": (True, False)} for pk in previous if pk != session.pk}
+        if session.pk not in previous:
+            changes[session.pk] = {"is_current": (False, True)}
+        reprs = {**previous, session.pk: str(session)}
+        audit.record_bulk_changes(ExamSession, changes, reprs=reprs, request=request)
         self.message_user(request, _("%(session)s is now the current session.") % {"session": session})
 
     def has_import_payment_permission(self, request):
@@ -81,7 +88,12 @@ class ExamSessionAdmin(admin.ModelAdmin):
     @admin.action(description=_("Mark the final payment import as done"), permissions=["import_payment"])
     def mark_payments_final(self, request, queryset):
         # Lapse emails wait for this moment; it is set once and never moved, so nobody is told twice.
-        marked = queryset.filter(payments_final_at__isnull=True).update(payments_final_at=timezone.now())
+        now = timezone.now()
+        sessions = {session.pk: str(session) for session in queryset.filter(payments_final_at__isnull=True)}
+        marked = queryset.filter(pk__in=sessions, payments_final_at__isnull=True).update(payments_final_at=now)
+        # update() is not seen by auditlog: the entries are written here.
+        changes = {pk: {"payments_final_at": (None, now)} for pk in sessions}
+        audit.record_bulk_changes(ExamSession, changes, reprs=sessions, request=request)
         self.message_user(
             request,
             ngettext(
@@ -282,11 +294,7 @@ class ApplicationAdmin(ExportMixin, OfficeScopedAdmin):
     # Change view --------------------------------------------------------------------------------------
 
     def get_fieldsets(self, request, obj=None):
-        number = (
-            "document_number_full"
-            if request.user.has_perm("applications.view_full_document_number")
-            else "masked_document_number"
-        )
+        number = "document_number_full" if self.shows_full_number(request) else "masked_document_number"
         return (
             (
                 None,
@@ -401,7 +409,16 @@ class ApplicationAdmin(ExportMixin, OfficeScopedAdmin):
                 (staff_views.decision_url(self, application, decision), decision.label)
                 for decision in staff_views.available_decisions(application)
             ]
-        return super().change_view(request, object_id, form_url, extra_context)
+        response = super().change_view(request, object_id, form_url, extra_context)
+        shown = getattr(response, "context_data", None) or {}
+        if response.status_code == 200 and shown.get("original") and self.shows_full_number(request):
+            # Each time the page shows a full document number, the audit log says who saw whose, and when.
+            application = shown["original"]
+            audit.record_full_number_view(application.candidate, application=application.reference)
+        return response
+
+    def shows_full_number(self, request):
+        return request.user.has_perm("applications.view_full_document_number")
 
     def get_urls(self):
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"

@@ -8,7 +8,8 @@ its own transaction, so 50,000 rows cost queries per thousand, not per row, and 
 on a row lock sees the row's new status. Emails are queued in that transaction and sent after commit.
 
 Beat runs the sweeps every minute (settings.PORTAL_SWEEPS); the digest has its own time
-(CELERY_BEAT_SCHEDULE, applications.tasks.send_staff_digests).
+(CELERY_BEAT_SCHEDULE, applications.tasks.send_staff_digests). The digest and the escalation recipients cover
+requests (tickets) too: tickets/sweeps.py escalates overdue requests with EscalationRecipients.
 """
 
 import datetime
@@ -24,6 +25,9 @@ from django.utils.translation import gettext as _
 from notifications.models import OutboxMessage, enqueue_emails, render_email
 from offices.models import REGIONAL_OFFICE_CODE, Office, Role, User
 from offices.workdays import BEIJING, is_workday
+from portal import audit
+from tickets.models import Status as TicketStatus
+from tickets.models import Ticket
 
 from .models import TRANSITIONS, Application, ApplicationEvent, ExamSession, InvalidTransition, Status
 
@@ -35,6 +39,10 @@ CLOSED_AT_REGISTRATION_CLOSE = (Status.RETURNED, Status.IN_PERSON_REVIEW)
 PAYMENT_REMINDERS = (("24h", 24), ("3h", 3))
 # References listed per section of a digest; the count always covers all of them.
 DIGEST_REFERENCES = 50
+# Sections of the digest: the open work of an office's own staff (applications, then requests), and the
+# escalation queue (requests waiting for the regional office), counted in the regional digest only.
+OFFICE_SECTIONS = ("due_today", "overdue", "in_person", "tickets_due_today", "tickets_overdue")
+REGIONAL_SECTIONS = ("escalated",)
 
 
 # Lapse and close ------------------------------------------------------------------------------------------
@@ -123,27 +131,17 @@ def escalate_overdue_applications(now):
     office's active managers has an email address. Staff without an email address are named in the summary;
     an application with nobody to tell stays unescalated until someone can be told."""
     overdue = Application.objects.overdue(now).filter(escalated_at__isnull=True)
-    managers = {}
-    for manager in User.objects.filter(is_active=True, role=Role.MANAGER).order_by("pk"):
-        managers.setdefault(manager.office_id, []).append(manager)
-    regional = list(User.objects.filter(is_active=True, role=Role.REGIONAL).order_by("pk"))
-    without_email, nobody_to_tell = set(), []
+    recipients = EscalationRecipients()
 
     def escalate(rows):
         messages, events, escalated = [], [], []
-        for application in _with_email_context(_pks(rows)):
-            office_managers = managers.get(application.office_id, [])
-            recipients = [user for user in office_managers if user.email]
-            asked = office_managers
-            if not recipients:
-                recipients = [user for user in regional if user.email]
-                asked = office_managers + regional
-            without_email.update(user.get_username() for user in asked if not user.email)
-            if not recipients:
-                nobody_to_tell.append(application.reference)
+        applications = _with_email_context(_pks(rows))
+        for application in applications:
+            users = recipients.for_office(application.office_id, application.reference)
+            if not users:
                 continue
             escalated.append(application.pk)
-            messages += [_escalation_email(application, user) for user in recipients]
+            messages += [_escalation_email(application, user) for user in users]
             events.append(
                 ApplicationEvent(
                     application_id=application.pk,
@@ -151,25 +149,63 @@ def escalate_overdue_applications(now):
                     actor="system",
                     from_status=application.status,
                     to_status=application.status,
-                    note=_("Overdue since %(due)s: escalated to %(users)s.")
-                    % {
-                        "due": timezone.localtime(application.due_at, BEIJING).strftime("%Y-%m-%d %H:%M"),
-                        "users": ", ".join(user.get_username() for user in recipients),
-                    },
+                    note=escalation_note(application.due_at, users),
                 )
             )
         Application.objects.filter(pk__in=escalated).update(escalated_at=now)
+        references = {application.pk: application.reference for application in applications}
+        audit.record_bulk_changes(
+            Application,
+            {pk: {"escalated_at": (None, now)} for pk in escalated},
+            reprs=references,
+            reason=str(_("Overdue: escalated to the managers")),
+        )
         ApplicationEvent.objects.bulk_create(events, batch_size=CHUNK)
         return len(escalated), len(enqueue_emails(messages))
 
     results = _in_locked_chunks(overdue, escalate)
     escalated, emails = (sum(counts) for counts in zip(*results, strict=True)) if results else (0, 0)
-    summary = f"{escalated} escalated, {emails} emails queued"
-    if without_email:
-        summary += f"; skipped, no email address: {', '.join(sorted(without_email))}"
-    if nobody_to_tell:
-        summary += f"; not escalated, nobody with an email address to tell: {', '.join(nobody_to_tell)}"
-    return summary
+    return recipients.summary(f"{escalated} escalated, {emails} emails queued")
+
+
+class EscalationRecipients:
+    """Whom an overdue application or request is escalated to: the active managers of its office who have an
+    email address, else the regional staff who have one; regional staff alone for what waits on the regional
+    office. Loaded once per sweep; it keeps who had no address and what had nobody to tell, for the summary."""
+
+    def __init__(self):
+        self.managers = {}
+        for manager in User.objects.filter(is_active=True, role=Role.MANAGER).order_by("pk"):
+            self.managers.setdefault(manager.office_id, []).append(manager)
+        self.regional = list(User.objects.filter(is_active=True, role=Role.REGIONAL).order_by("pk"))
+        self.without_email, self.nobody_to_tell = set(), []
+
+    def for_office(self, office_id, reference, *, regional_only=False):
+        """The users to email about `reference` of `office_id`; an empty list is recorded as nobody to tell."""
+        asked = [] if regional_only else self.managers.get(office_id, [])
+        users = [user for user in asked if user.email]
+        if not users:
+            asked = asked + self.regional
+            users = [user for user in self.regional if user.email]
+        self.without_email.update(user.get_username() for user in asked if not user.email)
+        if not users:
+            self.nobody_to_tell.append(reference)
+        return users
+
+    def summary(self, summary):
+        if self.without_email:
+            summary += f"; skipped, no email address: {', '.join(sorted(self.without_email))}"
+        if self.nobody_to_tell:
+            summary += f"; not escalated, nobody with an email address to tell: {', '.join(self.nobody_to_tell)}"
+        return summary
+
+
+def escalation_note(due_at, users):
+    """The history line of an escalation (the same words for applications and requests)."""
+    return _("Overdue since %(due)s: escalated to %(users)s.") % {
+        "due": timezone.localtime(due_at, BEIJING).strftime("%Y-%m-%d %H:%M"),
+        "users": ", ".join(user.get_username() for user in users),
+    }
 
 
 def _escalation_email(application, user):
@@ -197,9 +233,10 @@ def _escalation_email(application, user):
 
 def send_staff_digests(now):
     """On a working day, one digest per active reviewer and manager (with an email address) of each office
-    with open work: applications due today, overdue, waiting for in-person review; regional staff get one
-    digest with the counts of every such office. Once per office, day and person (key
-    digest:<office code>:<date>:<user pk>)."""
+    with open work: applications due today, overdue, waiting for in-person review, and requests (tickets) due
+    today and overdue; regional staff get one digest with the counts of every office with open work, the
+    escalation queue (requests waiting for the regional office) included. Once per office, day and person
+    (key digest:<office code>:<date>:<user pk>)."""
     today = timezone.localtime(now, BEIJING).date()
     if not is_workday(today):
         return f"{today} is not a working day: no digest"
@@ -208,8 +245,10 @@ def send_staff_digests(now):
         return f"{today}: nothing to report"
     offices = Office.objects.in_bulk(list(work))
     by_office = sorted(work.items())
+    # An office whose only open work waits for the regional office has nothing for its own staff to do.
+    local = [code for code, sections in work.items() if any(sections[name] for name in OFFICE_SECTIONS)]
     staff = User.objects.filter(
-        Q(role__in=[Role.REVIEWER, Role.MANAGER], office_id__in=list(work)) | Q(role=Role.REGIONAL), is_active=True
+        Q(role__in=[Role.REVIEWER, Role.MANAGER], office_id__in=local) | Q(role=Role.REGIONAL), is_active=True
     )
     messages, without_email = [], []
     for user in staff.order_by("pk"):
@@ -233,12 +272,15 @@ def send_staff_digests(now):
 
 
 def open_work(now):
-    """{office code: {"due_today": [refs], "overdue": [refs], "in_person": [refs]}} of the offices with open
-    work, each list in due order. Due today means still to do today: what is already late is overdue."""
+    """{office code: {section: [refs]}} of the offices with open work, each list in due order (sections:
+    OFFICE_SECTIONS and REGIONAL_SECTIONS). Due today means still to do today: what is already late is overdue."""
     sections = {
         "due_today": Application.objects.due_today(now).filter(due_at__gte=now),
         "overdue": Application.objects.overdue(now),
         "in_person": Application.objects.filter(status=Status.IN_PERSON_REVIEW),
+        "tickets_due_today": Ticket.objects.due_today(now).filter(due_at__gte=now),
+        "tickets_overdue": Ticket.objects.overdue(now),
+        "escalated": Ticket.objects.filter(status=TicketStatus.ESCALATED),
     }
     work = {}
     for name, queryset in sections.items():
@@ -259,7 +301,7 @@ def _counts(sections):
 
 
 def _totals(rows):
-    return {name: sum(row[name] for row in rows) for name in ("due_today", "overdue", "in_person")}
+    return {name: sum(row[name] for row in rows) for name in (*OFFICE_SECTIONS, *REGIONAL_SECTIONS)}
 
 
 def _digest_email(user, office_code, today, now, context):
@@ -270,6 +312,8 @@ def _digest_email(user, office_code, today, now, context):
         "day": today,
         "now": now,
         "changelist_url": f"{settings.PORTAL_BASE_URL}/admin/applications/application/",
+        "tickets_url": f"{settings.PORTAL_BASE_URL}/admin/tickets/ticket/",
+        "escalations_url": f"{settings.PORTAL_BASE_URL}/admin/tickets/ticket/escalations/",
     }
     return OutboxMessage(
         dedup_key=f"digest:{office_code}:{today.isoformat()}:{user.pk}",
@@ -309,6 +353,13 @@ def _transition(rows, to, now, note):
         if to not in TRANSITIONS[status]:
             raise InvalidTransition(f"{status} → {to}")
     Application.objects.filter(pk__in=_pks(rows)).update(status=to)
+    # update() sends no signal: the audit entries are written in bulk too.
+    audit.record_bulk_changes(
+        Application,
+        {pk: {"status": (status, to)} for pk, status in rows},
+        reprs=dict(Application.objects.filter(pk__in=_pks(rows)).values_list("pk", "reference")),
+        reason=str(note),
+    )
     ApplicationEvent.objects.bulk_create(
         [
             ApplicationEvent(application_id=pk, at=now, actor="system", from_status=status, to_status=to, note=note)

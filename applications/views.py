@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django_ratelimit.decorators import ratelimit
 
 from portal import id_numbers
@@ -66,6 +67,8 @@ def can_change(application):
 
 
 @never_cache
+# Every field of the form is the candidate's: error reports show none of them.
+@sensitive_post_parameters()
 @ratelimit(key="ip", rate=submit_rate, method="POST", block=False)
 def apply(request):
     session = ExamSession.objects.current()
@@ -117,6 +120,8 @@ def status(request, token):
 
 
 @never_cache
+# Every field of the form is the candidate's: error reports show none of them.
+@sensitive_post_parameters()
 def edit(request, token):
     application = _application(token)
     if not can_change(application):
@@ -160,6 +165,8 @@ def withdraw(request, token):
 
 
 @never_cache
+# Every field of the form is the candidate's: error reports show none of them.
+@sensitive_post_parameters()
 @ratelimit(group="applications.lookup.ip", key="ip", rate=lookup_rate, method="POST", block=False)
 @ratelimit(
     group="applications.lookup.document",

@@ -6,6 +6,7 @@ from import_export.admin import ImportExportModelAdmin
 from .admin_scoping import OfficeScopedAdmin
 from .models import CalendarDay, Office, User
 from .resources import OfficeResource
+from .sessions import end_sessions
 
 
 @admin.register(Office)
@@ -48,6 +49,8 @@ class StaffAdmin(UserAdmin, OfficeScopedAdmin):
         # Every account made here is a staff account; its permissions come from its role.
         obj.is_staff = True
         super().save_model(request, obj, form, change)
+        if change and not obj.is_active and "is_active" in form.changed_data:
+            end_sessions(obj)  # deactivating an account logs it out everywhere
 
 
 @admin.register(CalendarDay)

@@ -13,3 +13,10 @@ class OfficesConfig(AppConfig):
         # Permissions are created by post_migrate too, so the groups are synced after every app's
         # migrations (idempotent); a data migration cannot do it on a fresh database.
         post_migrate.connect(sync_role_groups, dispatch_uid="offices.sync_role_groups")
+
+        from django.contrib.auth.signals import user_logged_in
+
+        from .sessions import record_session
+
+        # Each login's session key is recorded under the user, so deactivating the account can end it.
+        user_logged_in.connect(record_session, dispatch_uid="offices.record_session")

@@ -26,6 +26,8 @@ _REVIEWER = [
     "tickets.view_ticketevent",
     "tickets.view_ticketmessage",
     "tickets.view_cannedreply",
+    # The audit log, read-only and scoped: the entries of their office's applications, requests and candidates.
+    "auditlog.view_logentry",
 ]
 _MANAGER = [
     *_REVIEWER,

@@ -1,5 +1,6 @@
 import datetime
 
+from django.conf import settings
 from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +22,27 @@ class PortalAdminSite(admin.AdminSite):
     site_title = _("Exam office portal")
     index_title = _("Registration season administration")
     index_template = "admin/portal_index.html"
+    # Django's login page plus the authenticator code field when two-factor login is on.
+    login_template = "admin/portal_login.html"
+
+    @property
+    def login_form(self):
+        """With PORTAL_REQUIRE_2FA, the login asks for a TOTP code after the password (read per request)."""
+        if settings.PORTAL_REQUIRE_2FA:
+            from .admin_login import OTPAdminLoginForm
+
+            return OTPAdminLoginForm
+        return None
+
+    def has_permission(self, request):
+        """Every admin URL (changelists, imports, exports, custom views) passes here through admin_view:
+        with PORTAL_REQUIRE_2FA, a session whose login was not verified by a TOTP device is sent to login."""
+        if not super().has_permission(request):
+            return False
+        if settings.PORTAL_REQUIRE_2FA:
+            is_verified = getattr(request.user, "is_verified", None)  # set by django_otp's OTPMiddleware
+            return bool(is_verified and is_verified())
+        return True
 
     def index(self, request, extra_context=None):
         from offices.workdays import unknown_years

@@ -11,3 +11,12 @@ class PortalConfig(AppConfig):
     default = True
     name = "portal"
     verbose_name = "Portal"
+
+    def ready(self):
+        from django.contrib.admin.models import LogEntry as AdminLogEntry
+        from django.db.models.signals import pre_save
+
+        from . import audit, privacy
+
+        audit.register_models()
+        pre_save.connect(privacy.mask_admin_log_entry, sender=AdminLogEntry, dispatch_uid="portal.mask_admin_log")

@@ -66,6 +66,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "import_export",
     "django_ratelimit",
+    # Staff login: lockout (django-axes) and two-factor login (django-otp); see the staff login block below.
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    # Personal data: audit log (before portal, whose admin replaces auditlog's) and CSP; see the block below.
+    "auditlog",
+    "csp",
     "portal",
     "offices",
     "applications",
@@ -76,6 +83,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Personal data (see the block below): Content-Security-Policy, and no-store on every admin response.
+    "csp.middleware.CSPMiddleware",
+    "portal.privacy.NoStoreForStaffMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.DefaultLanguageMiddleware",
@@ -83,8 +93,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The actor and client address of audit entries (django-auditlog, address from portal.clientip).
+    "portal.audit.AuditlogMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "offices.sessions.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -125,7 +141,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "offices.User"
-AUTHENTICATION_BACKENDS = ["offices.backends.RoleBackend"]
+# axes first: it refuses locked-out logins before the password is checked (it authenticates nobody itself).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "offices.backends.RoleBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -210,6 +227,9 @@ PORTAL_SWEEPS = [
     "applications.sweeps.send_lapse_emails",
     "applications.sweeps.send_payment_reminders",
     "applications.sweeps.escalate_overdue_applications",
+    # Expiry first: a request expired at its in-person deadline is no longer escalated.
+    "tickets.sweeps.expire_unverified_tickets",
+    "tickets.sweeps.escalate_overdue_tickets",
 ]
 # An outbox row left in `sending` this long is taken up again (the worker that claimed it died).
 OUTBOX_STALE_AFTER_SECONDS = env_int("OUTBOX_STALE_AFTER_SECONDS", 300)
@@ -252,13 +272,75 @@ if PRODUCTION:
     if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# --- Staff login: lockout, two-factor login, sessions (issue 5, items 2-4; README "Security") ----------------
+# Lockout (django-axes): PORTAL_LOGIN_FAILURES failed logins for one username from one address lock that pair;
+# PORTAL_LOGIN_FAILURES_PER_IP from one address (a whole office shares one) lock the address for everyone.
+# Both last PORTAL_LOCKOUT_MINUTES after the last failure. The address is portal.clientip.client_ip, so
+# PORTAL_PROXY_COUNT decides how much of X-Forwarded-For is trusted. Unlock: `manage.py axes_reset_username`.
+PORTAL_LOGIN_FAILURES = env_int("PORTAL_LOGIN_FAILURES", 5)
+PORTAL_LOGIN_FAILURES_PER_IP = env_int("PORTAL_LOGIN_FAILURES_PER_IP", 50)
+PORTAL_LOCKOUT_MINUTES = env_int("PORTAL_LOCKOUT_MINUTES", 30)
+AXES_FAILURE_LIMIT = PORTAL_LOGIN_FAILURES
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "portal.lockout.PortalLockoutHandler"  # adds the per-address threshold
+AXES_COOLOFF_TIME = "portal.lockout.cool_off"  # PORTAL_LOCKOUT_MINUTES
+AXES_CLIENT_IP_CALLABLE = "portal.clientip.client_ip"
+AXES_LOCKOUT_CALLABLE = "portal.lockout.lockout_response"  # page saying how long to wait
+AXES_RESET_ON_SUCCESS = True
+# Attempts while locked out are refused without extending the lock, so the page's wait time holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
+AXES_VERBOSE = False
+AXES_ENABLE_ADMIN = False  # attempts hold addresses and usernames: see them with the axes_list_attempts command
+# Two-factor login (django-otp, TOTP): required on every admin URL when on; enrol with `manage.py staff_otp`.
+PORTAL_REQUIRE_2FA = env_bool("PORTAL_REQUIRE_2FA", PRODUCTION)
+OTP_TOTP_ISSUER = "Xinjiang exam offices"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a device's secret or QR code
+# Sessions: staff are logged out after this long without a request (and SESSION_COOKIE_AGE after login).
+PORTAL_STAFF_IDLE_MINUTES = env_int("PORTAL_STAFF_IDLE_MINUTES", 30)
+# --- end of staff login -----------------------------------------------------------------------------------
+
+# --- Personal data: CSP, audit log, upload retention (issue 5, items 5-8 and 11; README "Security") ----------
+# Content-Security-Policy (django-csp): scripts and styles come from our own static files only, never inline,
+# on the public site and in the admin. PORTAL_CSP_REPORT_URI (optional) receives the browsers' reports.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+    }
+}
+if os.environ.get("PORTAL_CSP_REPORT_URI"):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [os.environ["PORTAL_CSP_REPORT_URI"]]
+# Audit log (django-auditlog, models registered in portal/audit.py): document numbers masked by the portal's
+# function (auditlog's default masks the wrong half); the client address is portal.clientip.client_ip.
+AUDITLOG_MASK_CALLABLE = "portal.audit.mask_document_number"
+# Uploaded files are deleted this many days after their session's last exam day (portal/retention.py).
+PORTAL_UPLOAD_RETENTION_DAYS = env_int("PORTAL_UPLOAD_RETENTION_DAYS", 365)
+PORTAL_SWEEPS = [*PORTAL_SWEEPS, "portal.retention.delete_expired_uploads"]
+# --- end of personal data -----------------------------------------------------------------------------------
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Document numbers in log lines and tracebacks are masked (portal.privacy.MaskDocumentNumbers).
+    "filters": {"mask_document_numbers": {"()": "portal.privacy.MaskDocumentNumbers"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_document_numbers"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("PORTAL_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Django's own handlers (request errors, runserver's request lines) give way to the masked one above.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }
 
 PORTAL_SITE_NAME = _("Xinjiang Accounting Exam Registration Services")

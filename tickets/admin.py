@@ -14,7 +14,7 @@ from import_export.admin import ImportMixin
 from applications.models import Candidate, ExamSession
 from offices.admin_scoping import OfficeScopedAdmin
 from offices.workdays import BEIJING
-from portal import id_numbers
+from portal import audit, id_numbers
 from portal.references import is_valid_reference, normalize_reference
 
 from . import staff_views
@@ -425,7 +425,11 @@ class TicketAdmin(OfficeScopedAdmin):
             ],
             **(extra_context or {}),
         }
-        return super().change_view(request, object_id, form_url, extra_context)
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if response.status_code == 200 and request.user.has_perm(FULL_NUMBERS):
+            # Each time the page shows a full document number, the audit log says who saw whose, and when.
+            audit.record_full_number_view(ticket.candidate, ticket=ticket.reference)
+        return response
 
     # Extra views --------------------------------------------------------------------------------------
 

@@ -654,6 +654,9 @@ class IdentityChange(models.Model):
         verbose_name_plural = _("identity changes")
 
     def __str__(self):
+        if self.field == "document_number":
+            # Shown in admin history and audit entries: masked like every other document number.
+            return f"{self.field}: {id_numbers.mask('', self.old_value)} → {id_numbers.mask('', self.new_value)}"
         return f"{self.field}: {self.old_value} → {self.new_value}"
 
 

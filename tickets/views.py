@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django_ratelimit.decorators import ratelimit
 
 from applications.models import Candidate, ExamSession
@@ -159,6 +160,8 @@ def _kind(slug):
 
 
 @never_cache
+# Every field of the form is the candidate's: error reports show none of them.
+@sensitive_post_parameters()
 @ratelimit(group="tickets.submit.ip", key="ip", rate=submit_rate, method="POST", block=False)
 @ratelimit(group="tickets.submit.document", key=lookup_document_key, rate=submit_rate, method="POST", block=False)
 def new_request(request, kind_slug):
@@ -312,6 +315,8 @@ def _info_change_details(ticket, detail):
 
 
 @never_cache
+# Every field of the form is the candidate's: error reports show none of them.
+@sensitive_post_parameters()
 @ratelimit(group="tickets.lookup.ip", key="ip", rate=lookup_rate, method="POST", block=False)
 @ratelimit(
     group="tickets.lookup.document", key=lookup_document_key, rate=lookup_per_document_rate, method="POST", block=False

@@ -1,4 +1,5 @@
-"""The staff digest: every working day at 08:30 Beijing time, per office, once per person and day."""
+"""The staff digest: every working day at 08:30 Beijing time, per office, once per person and day; it covers
+applications and requests (tickets), and for regional staff the escalation queue."""
 
 import datetime
 
@@ -10,6 +11,8 @@ from django.conf import settings as django_settings
 from applications import sweeps
 from applications.tasks import send_staff_digests as digest_task
 from offices.models import Office
+from tests.tickets.factories import open_ticket
+from tickets.models import Kind
 
 from .test_sweeps import at, give_emails, in_person, keys, message, submitted
 
@@ -160,3 +163,74 @@ def test_the_task_sends_the_digest_as_of_now(work):
         summary = digest_task.delay().get()
 
     assert summary == "2024-06-24: 4 digests queued for 2 offices with open work"
+
+
+# Requests (tickets) in the digest ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ticket_work(urumqi, kashgar, staff):
+    """On Monday 2024-06-24 08:30: Ürümqi has one request due today (filed Thursday, 2 working days) and one
+    overdue (filed Wednesday); Kashgar only a certification deletion waiting for the regional office."""
+    give_emails(*staff.values())
+    deletion = open_ticket(Kind.CERT_DELETION, kashgar, now=at(2024, 6, 20, 9))  # due Thu 06-27
+    deletion.verify(staff["reviewer_kashgar"], "ID card", now=at(2024, 6, 20, 10))
+    deletion.escalate(staff["reviewer_kashgar"], "Identity and statement checked.", now=at(2024, 6, 20, 11))
+    return {
+        "due_today": open_ticket(Kind.PASSWORD_RESET, urumqi, now=at(2024, 6, 20, 9)),
+        "overdue": open_ticket(Kind.PASSWORD_RESET, urumqi, now=at(2024, 6, 19, 9), platform="national"),
+        "escalated": deletion,
+    }
+
+
+def test_office_digest_lists_its_requests_due_today_and_overdue(ticket_work, urumqi, staff):
+    summary = sweeps.send_staff_digests(MONDAY)
+
+    body = message(f"digest:650100:2024-06-24:{staff['reviewer_urumqi'].pk}").context["body"]
+    requests = body.split("待处理的现场办理申请如下：")[1]
+    assert f"今日到期（1 件）：{ticket_work['due_today'].reference}" in requests
+    assert f"已逾期（1 件）：{ticket_work['overdue'].reference}" in requests
+    assert ticket_work["escalated"].reference not in body
+    assert f"{django_settings.PORTAL_BASE_URL}/admin/tickets/ticket/" in requests
+    # Kashgar's only open request waits for the regional office: nothing for Kashgar's own staff to do.
+    assert digest_keys("2024-06-24") == {
+        f"digest:650100:2024-06-24:{staff['reviewer_urumqi'].pk}",
+        f"digest:650100:2024-06-24:{staff['manager_urumqi'].pk}",
+        f"digest:650000:2024-06-24:{staff['regional_admin'].pk}",
+    }
+    assert summary == "2024-06-24: 3 digests queued for 2 offices with open work"
+
+
+def test_regional_digest_counts_requests_and_the_escalation_queue(ticket_work, work, urumqi, kashgar, staff):
+    sweeps.send_staff_digests(MONDAY)
+
+    body = message(f"digest:650000:2024-06-24:{staff['regional_admin'].pk}").context["body"]
+    assert (
+        f"{urumqi.name_zh}（650100）：今日到期 1 件，已逾期 1 件，待现场审核 1 件；"
+        "现场办理申请：今日到期 1 件，已逾期 1 件，待会考办处理 0 件"
+    ) in body
+    assert (
+        f"{kashgar.name_zh}（653100）：今日到期 1 件，已逾期 0 件，待现场审核 0 件；"
+        "现场办理申请：今日到期 0 件，已逾期 0 件，待会考办处理 1 件"
+    ) in body
+    assert "合计：今日到期 2 件，已逾期 1 件，待现场审核 1 件。" in body
+    assert "现场办理申请合计：今日到期 1 件，已逾期 1 件。" in body
+    assert "待会考办处理（删除实名认证、退费）：1 件" in body
+    assert f"{django_settings.PORTAL_BASE_URL}/admin/tickets/ticket/escalations/" in body
+
+
+def test_requests_alone_make_a_digest_and_it_still_goes_once_per_person_and_day(ticket_work, staff, mailoutbox):
+    first = sweeps.send_staff_digests(MONDAY)
+    again = sweeps.send_staff_digests(MONDAY + datetime.timedelta(hours=3))
+
+    assert first == "2024-06-24: 3 digests queued for 2 offices with open work"
+    assert again == "2024-06-24: 0 digests queued for 2 offices with open work"
+    assert len(digest_keys("2024-06-24")) == 3
+
+
+def test_closed_requests_are_not_in_the_digest(urumqi, staff):
+    give_emails(*staff.values())
+    rejected = open_ticket(Kind.PASSWORD_RESET, urumqi, now=at(2024, 6, 19, 9))
+    rejected.reject(staff["reviewer_urumqi"], "Not the candidate.", now=at(2024, 6, 19, 10))
+
+    assert sweeps.send_staff_digests(MONDAY) == "2024-06-24: nothing to report"

@@ -9,6 +9,7 @@ from applications.models import Application, ExamSession, Status
 from offices.models import User
 from offices.workdays import BEIJING
 from portal.management.commands.demo import DEMO_ACCOUNTS
+from tickets.models import DuplicatePayment, Kind, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +24,8 @@ def snapshot():
     return (
         list(User.objects.order_by("username").values_list("username", "office_id", "role", "password")),
         list(ExamSession.objects.order_by("year").values()),
+        sorted(Ticket.objects.values_list("reference", "status")),
+        TicketEvent.objects.count(),
     )
 
 
@@ -44,6 +47,10 @@ def test_demo_loads_once_and_prints_logins(time_machine):
     assert Application.objects.filter(session=session, status=Status.APPROVED).exists()
 
     assert "sample-payments.xlsx" in output
+    assert "sample-duplicate-payments.xlsx" in output
+    assert set(Ticket.objects.values_list("kind", flat=True)) == set(Kind.values)
+    assert Ticket.objects.filter(office_id="653100").exists()
+    assert Ticket.objects.overdue(now).count() == 1
 
     before = snapshot()
     assert "loaded already" in run("demo")
@@ -59,6 +66,14 @@ def test_demo_reset_recreates_relative_to_today(time_machine):
     assert session.registration_is_open(datetime.datetime(2027, 5, 1, 10, tzinfo=BEIJING))
     assert ExamSession.objects.count() == 2  # 2024 and the new demo session
     assert User.objects.filter(username__in=[a[0] for a in DEMO_ACCOUNTS]).count() == 4
+    # The requests were deleted before the applications and candidates they point at, and made again.
+    assert Ticket.objects.filter(submitted_at__year=2026).count() == 0
+    assert set(Ticket.objects.filter(session=session).values_list("kind", flat=True)) == {
+        Kind.INFO_CHANGE,
+        Kind.REFUND,
+        Kind.EXEMPTION,
+    }
+    assert not DuplicatePayment.objects.exists()
 
 
 def test_run_sweeps_as_of_a_moment():

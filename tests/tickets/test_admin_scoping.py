@@ -134,3 +134,19 @@ def test_kind_settings_regional_edit_the_working_days(client, staff):
     assert regional.post(url, {"sla_workdays": "12"}).status_code == 302
     assert KindSetting.sla_for(Kind.REFUND) == 12
     assert regional.get("/admin/tickets/kindsetting/add/").status_code == 403
+
+
+def test_full_document_number_view_of_a_ticket_is_recorded(client_of, regional_admin, reviewer_urumqi, urumqi):
+    from auditlog.models import LogEntry
+
+    from tests.tickets.factories import open_ticket
+    from tickets.models import Kind
+
+    ticket = open_ticket(Kind.PASSWORD_RESET, urumqi)
+    url = f"/admin/tickets/ticket/{ticket.pk}/change/"
+    assert ticket.candidate.document_number in client_of(regional_admin).get(url).content.decode()
+    access = LogEntry.objects.filter(action=LogEntry.Action.ACCESS, object_pk=str(ticket.candidate.pk))
+    assert access.count() == 1
+    assert access.get().additional_data["ticket"] == ticket.reference
+    assert ticket.candidate.document_number not in client_of(reviewer_urumqi).get(url).content.decode()
+    assert access.count() == 1

@@ -12,6 +12,9 @@ from applications.seed import SESSION_2024
 from notifications.models import OutboxMessage
 from offices.models import Office, Role, User
 from offices.workdays import BEIJING
+from tickets.demo import create_demo_tickets
+from tickets.duplicate_samples import write_sample_duplicate_file
+from tickets.models import DETAIL_MODELS, DuplicatePayment, IdentityChange, Ticket, TicketEvent, TicketMessage
 
 DEMO_ACCOUNTS = [
     # username, office, role, password (printed: these accounts exist only on development machines)
@@ -67,7 +70,9 @@ class Command(BaseCommand):
 
     def delete_demo(self):
         # A development database only: the demo's records go, and with them whatever was tried out.
-        for model in (ApplicationEvent, Payment, Application, Candidate, OutboxMessage):
+        # Requests first: they point at candidates and applications (PROTECT).
+        ticket_models = (DuplicatePayment, IdentityChange, TicketMessage, TicketEvent, *DETAIL_MODELS.values(), Ticket)
+        for model in (*ticket_models, ApplicationEvent, Payment, Application, Candidate, OutboxMessage):
             model.objects.all().delete()
         User.objects.filter(username__in=[row[0] for row in DEMO_ACCOUNTS]).delete()
         ExamSession.objects.exclude(year=SESSION_2024["year"]).delete()
@@ -79,13 +84,23 @@ class Command(BaseCommand):
         session.save()
         session.make_current()
         for username, code, role, password in DEMO_ACCOUNTS:
-            User.objects.create_staff(username, office=Office.objects.get(code=code), role=role, password=password)
-        create_demo_applications(session, ExamSession.objects.get(year=SESSION_2024["year"]), now)
+            User.objects.create_staff(
+                username,
+                office=Office.objects.get(code=code),
+                role=role,
+                password=password,
+                email=f"{username}@example.com",  # digests and escalations land in var/mail too
+            )
+        past_session = ExamSession.objects.get(year=SESSION_2024["year"])
+        create_demo_applications(session, past_session, now)
+        create_demo_tickets(session, past_session, now)
 
     def write_samples(self):
         session = ExamSession.objects.current()
         path = write_sample_payment_file(session, settings.VAR_DIR / "demo" / "sample-payments.xlsx")
         self.stdout.write(f"Sample payment list for the payment import: {path}")
+        path = write_sample_duplicate_file(session, settings.VAR_DIR / "demo" / "sample-duplicate-payments.xlsx")
+        self.stdout.write(f"Sample duplicate-payment list for the import of the regional office: {path}")
 
     def print_logins(self):
         self.stdout.write("Demo logins (admin at /admin/):")
