@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 
-.PHONY: install run test lint messages demo-reset clean
+.PHONY: install run test lint messages demo-reset clean bench
 
 $(INSTALLED): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ test: lint
 	fi; \
 	echo "Database for the tests: $${DATABASE_URL:-SQLite (PostgreSQL-only tests are skipped)}"; \
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Performance benchmark (README "Performance"): its own database portal_bench (portal_bench_national with
+# SCALE=national), generated once and reused. Load scenarios need wrk (apt-get install -y wrk). Not part of `make test`.
+SCALE ?= regional
+bench: install
+	$(PY) -m bench --scale $(SCALE) $(BENCH_ARGS)
 
 demo-reset: install
 	$(PY) manage.py demo --reset

@@ -179,6 +179,12 @@ class Ticket(models.Model):
                 fields=["office", "due_at"], name="ticket_open_due", condition=models.Q(status__in=OPEN_STATUSES)
             ),
             models.Index(fields=["office", "kind", "status"], name="ticket_office_kind_status"),
+            # The inbox's default order (due_at, pk), for one office and for all (make bench).
+            models.Index(fields=["office", "due_at", "id"], name="ticket_office_due"),
+            models.Index(fields=["due_at", "id"], name="ticket_due"),
+            models.Index(
+                fields=["due_at", "id"], name="ticket_open_due_all", condition=models.Q(status__in=OPEN_STATUSES)
+            ),
             models.Index(fields=["escalated_at"], name="ticket_escalated", condition=models.Q(status="escalated")),
         ]
         permissions = [
@@ -277,11 +283,14 @@ class Ticket(models.Model):
 
     # State changes ----------------------------------------------------------------------------------
 
-    def _change(self, to, *, by=None, actor="staff", note="", now=None, notify=True, **changes):
+    def _change(self, to, *, by=None, actor="staff", note="", now=None, notify=True, regional_from=(), **changes):
+        """`regional_from`: statuses from which only the regional office may make this change, checked on the
+        locked row (a request escalated while a local page showed it as verified is the regional office's)."""
         now = now or timezone.now()
         with transaction.atomic():
             locked = type(self).objects.select_for_update().select_related("candidate", "office").get(pk=self.pk)
-            if to not in TRANSITIONS[locked.status]:
+            local_refused = locked.status in regional_from and not (by and by.has_perm("tickets.regional_step"))
+            if to not in TRANSITIONS[locked.status] or local_refused:
                 raise TicketClosed(
                     _("%(ref)s is “%(status)s”; it cannot become “%(to)s”.")
                     % {"ref": locked.reference, "status": locked.get_status_display(), "to": Status(to).label}
@@ -362,7 +371,7 @@ class Ticket(models.Model):
             raise ValidationError({"note": _("Say why the request is rejected.")})
         if self.status == Status.ESCALATED:
             self._require_regional(by)
-        return self._change(Status.REJECTED, by=by, note=note, now=now)
+        return self._change(Status.REJECTED, by=by, note=note, now=now, regional_from=(Status.ESCALATED,))
 
     def expire(self, now):
         return self._change(Status.EXPIRED, actor="system", now=now, note=_("Not verified in person by the deadline."))
