@@ -13,6 +13,7 @@ from import_export.forms import ConfirmImportForm, ImportForm
 
 from offices.admin_scoping import OfficeScopedAdmin
 from portal import audit, id_numbers
+from portal.admin_spreadsheets import BackgroundExportMixin, BackgroundImportMixin
 from portal.references import is_valid_reference, normalize_reference
 
 from . import staff_views
@@ -173,7 +174,7 @@ class ApplicationEventInline(admin.TabularInline):
 
 
 @admin.register(Application)
-class ApplicationAdmin(ExportMixin, OfficeScopedAdmin):
+class ApplicationAdmin(BackgroundExportMixin, ExportMixin, OfficeScopedAdmin):
     """Review of registration applications. The form is read-only (candidates write applications);
     decisions go through their own small forms (staff_views), which call the model's methods."""
 
@@ -498,7 +499,7 @@ class MatchFilter(admin.SimpleListFilter):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ImportMixin, OfficeScopedAdmin):
+class PaymentAdmin(BackgroundImportMixin, ImportMixin, OfficeScopedAdmin):
     """Payment records of the national platform, imported by the regional office (read-only here)."""
 
     resource_classes = [PaymentResource]

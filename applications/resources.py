@@ -108,6 +108,7 @@ class PaymentResource(resources.ModelResource):
         super().__init__(**kwargs)
         self.session = session
         self.outcome = {"paid": 0, "unmatched": 0, "not_applied": 0}
+        self.unmatched_rows = []  # (masked document number, name)
 
     @classmethod
     def get_display_name(cls):
@@ -147,27 +148,37 @@ class PaymentResource(resources.ModelResource):
 
     def after_import_row(self, row, row_result, **kwargs):
         payment = row_result.instance
-        if kwargs.get("dry_run") or payment is None or payment.pk is None:
-            return
-        if row_result.import_type not in (
+        if payment is None or row_result.import_type not in (
             RowResult.IMPORT_TYPE_NEW,
             RowResult.IMPORT_TYPE_UPDATE,
             RowResult.IMPORT_TYPE_SKIP,
         ):
             return
+        if kwargs.get("dry_run"):
+            # The preview changes nothing; it only lists the rows that match no application.
+            if payment.matching_application() is None:
+                self.add_unmatched(payment)
+            return
+        if payment.pk is None:
+            return
         # Applied on every import, unchanged rows too: apply() is safe to repeat, and an application
         # approved since the last import of the same list becomes paid now.
         application = payment.apply()
         if application is None:
-            self.outcome["unmatched"] += 1
+            self.add_unmatched(payment)
         elif payment.note:
             self.outcome["not_applied"] += 1
         elif application.status == Status.PAID:
             self.outcome["paid"] += 1
 
+    def add_unmatched(self, payment):
+        self.outcome["unmatched"] += 1
+        self.unmatched_rows.append((id_numbers.mask("", payment.document_number), payment.name))
+
     def after_import(self, dataset, result, **kwargs):
         super().after_import(dataset, result, **kwargs)
         result.payment_outcome = dict(self.outcome)
+        result.unmatched_rows = list(self.unmatched_rows)  # listed by background imports (portal.spreadsheets)
 
 
 class ApplicationExportResource(SafeExportResource):

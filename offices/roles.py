@@ -36,6 +36,8 @@ _MANAGER = [
     "applications.export_application",
     # Managers also assign requests to others (change_ticket plus the manager role, see tickets.staff_views).
     "tickets.export_exemption",
+    # "My spreadsheet jobs": large exports and imports run in the background (each user sees their own).
+    "portal.view_spreadsheetjob",
 ]
 _REGIONAL = [
     *_MANAGER,

@@ -174,12 +174,15 @@ MEDIA_ROOT = Path(os.environ.get("PORTAL_MEDIA_ROOT", VAR_DIR / "uploads"))
 MEDIA_URL = "http://uploads.invalid/"
 PORTAL_UPLOAD_MAX_BYTES = env_int("PORTAL_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 
-# Cache: Redis when configured (shared by all web processes), process memory otherwise.
+# Cache: Redis when configured; otherwise files under var/cache, which the web server, the worker (progress of
+# spreadsheet jobs) and management commands of `make run` share.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": VAR_DIR / "cache"}
+    }
 
 # Email: files under var/mail by default; SMTP when EMAIL_HOST is set.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "新疆会计考试报名服务 <noreply@localhost>")
@@ -255,6 +258,11 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_FORMATS = [base_formats.XLSX, base_formats.CSV]
+# Files and changelists with more rows than this are imported or exported by the worker (portal.SpreadsheetJob),
+# with progress in the admin and a download when ready; jobs and their files are deleted after some days.
+PORTAL_BACKGROUND_SPREADSHEET_ROWS = env_int("PORTAL_BACKGROUND_SPREADSHEET_ROWS", 1000)
+PORTAL_SPREADSHEET_JOB_DAYS = env_int("PORTAL_SPREADSHEET_JOB_DAYS", 7)
+PORTAL_SWEEPS = [*PORTAL_SWEEPS, "portal.sweeps.delete_old_spreadsheet_jobs"]
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("PORTAL_STAFF_SESSION_SECONDS", 8 * 3600)

@@ -1,5 +1,7 @@
 """The registry of deadline sweeps: each is `function(now) -> str` and safe to run twice."""
 
+import datetime
+
 from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -27,3 +29,25 @@ def delete_stale_pending_uploads(now):
         upload.delete()
         count += 1
     return f"{count} unused uploads deleted"
+
+
+# A job still running this long after it started lost its worker (a job of 100,000 rows takes minutes).
+SPREADSHEET_JOB_STALLED_AFTER = datetime.timedelta(hours=2)
+
+
+def delete_old_spreadsheet_jobs(now):
+    """Spreadsheet jobs and their files (uploaded lists, exports of personal data) are kept a few days only;
+    a job whose worker died while running is marked failed."""
+    from .models import SpreadsheetJob
+
+    stalled = SpreadsheetJob.objects.filter(
+        status=SpreadsheetJob.Status.RUNNING, started_at__lt=now - SPREADSHEET_JOB_STALLED_AFTER
+    ).update(status=SpreadsheetJob.Status.FAILED, finished_at=now, report={"stalled": True})
+    kept = datetime.timedelta(days=settings.PORTAL_SPREADSHEET_JOB_DAYS)
+    old = SpreadsheetJob.objects.filter(created_at__lt=now - kept)
+    count = 0
+    for job in old.iterator():
+        job.delete_files()
+        job.delete()
+        count += 1
+    return f"{count} old spreadsheet jobs deleted, {stalled} stalled ones marked failed"

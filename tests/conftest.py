@@ -43,10 +43,13 @@ def _services_for_markers(request):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Rate-limit counters and cached values of one test must not leak into the next (Redis in CI)."""
+def _fresh_cache(settings, tmp_path):
+    """Rate-limit counters and cached values of one test must not leak into the next (Redis in CI). Without
+    Redis the cache is files under var/cache: each test gets its own folder, so parallel runs share nothing."""
     from django.core.cache import cache
 
+    if settings.CACHES["default"]["BACKEND"].endswith(".FileBasedCache"):
+        settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": tmp_path / "cache"}}
     cache.clear()
 
 

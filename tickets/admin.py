@@ -15,6 +15,7 @@ from applications.models import Candidate, ExamSession
 from offices.admin_scoping import OfficeScopedAdmin
 from offices.workdays import BEIJING
 from portal import audit, id_numbers
+from portal.admin_spreadsheets import BackgroundImportMixin
 from portal.references import is_valid_reference, normalize_reference
 
 from . import staff_views
@@ -520,7 +521,7 @@ def list_arrivals(queryset):
 
 
 @admin.register(DuplicatePayment)
-class DuplicatePaymentAdmin(ImportMixin, OfficeScopedAdmin):
+class DuplicatePaymentAdmin(BackgroundImportMixin, ImportMixin, OfficeScopedAdmin):
     """The system-screened duplicate-payment list (FAQ 18), imported by the regional office (read-only here).
     Every matched row opens or updates the candidate's one refund request of the session."""
 

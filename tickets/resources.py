@@ -202,6 +202,7 @@ class DuplicatePaymentResource(resources.ModelResource):
     def after_import(self, dataset, result, **kwargs):
         super().after_import(dataset, result, **kwargs)
         result.refund_outcome = {**self.outcome, "unmatched_count": len(self.outcome["unmatched"])}
+        result.unmatched_rows = list(self.outcome["unmatched"])  # listed by background imports (portal.spreadsheets)
 
 
 class ExemptionSummaryResource(SafeExportResource):

@@ -124,7 +124,7 @@ def test_staff_without_a_device_are_told_to_ask_the_regional_office(two_factor, 
     assert answer.status_code == 200
     assert "no authenticator app is set up for your account yet. Ask the regional office" in answer.content.decode()
     chinese = post_login(Client(), "reviewer_urumqi", token="123456").content.decode()
-    assert "请联系自治区考试管理机构为您设置" in chinese
+    assert "请联系自治区会考办为您设置" in chinese
 
 
 def test_login_form_has_no_code_field_when_two_factor_is_off(client, reviewer_urumqi):
