@@ -7,6 +7,7 @@ import threading
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import translation
 
 from applications.models import Application, ApplicationEvent, Status
 from notifications.models import OutboxMessage
@@ -288,5 +289,6 @@ def test_two_reviewers_deciding_at_once_one_wins_the_other_is_told(session_2024,
     assert app.status == {"reviewer_urumqi": Status.APPROVED, "manager_urumqi": Status.REJECTED}[winner]
     assert outcomes[winner][0] == outcomes[loser][0] == 302
     [message] = outcomes[loser][1]
-    assert message.startswith(f"{app.reference} is already “{app.get_status_display()}” ({winner}, ")
+    with translation.override("en"):  # the clients' language, whatever an earlier test left active here
+        assert message.startswith(f"{app.reference} is already “{app.get_status_display()}” ({winner}, ")
     assert OutboxMessage.objects.filter(dedup_key__startswith=f"application:{app.pk}:event:").count() == 1
