@@ -279,9 +279,9 @@ class SpreadsheetJobAdmin(admin.ModelAdmin):
         return response
 
     def confirm_view(self, request, object_id):
+        job = self.get_object(request, unquote(object_id))  # someone else's job: 404 before anything else
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        job = self.get_object(request, unquote(object_id))
         if job.created_by_id != request.user.pk or not self.target_admin(job).has_import_permission(request):
             raise PermissionDenied
         if job.confirm(request.user):

@@ -244,14 +244,21 @@ def custom_patterns(model):
 
 def object_templates(world, model, regional_client):
     """The custom object URLs of `model` that the change pages of B's objects link to, as (name, pk kwarg,
-    other kwargs); learnt once, from the pages regional staff see."""
+    other kwargs); learnt once, from the pages regional staff and B's own staff see (some buttons, such as a
+    job's confirmation, are shown to the object's creator only)."""
     if model in world.templates:
         return world.templates[model]
     with_object, _without = custom_patterns(model)
     found = set()
-    for pk in world.pks(model, KASHGAR):
+    viewers = [regional_client]
+    for user in world.offices[KASHGAR].staff:
+        viewer = Client()
+        viewer.force_login(user)
+        viewers.append(viewer)
+    pages = [(viewer, pk) for pk in world.pks(model, KASHGAR) for viewer in viewers]
+    for viewer, pk in pages:
         page = admin_url(model, "change", pk)
-        response = regional_client.get(page)
+        response = viewer.get(page)
         if response.status_code != 200:
             continue
         for path in links_of(page, response.content.decode()):
@@ -265,6 +272,13 @@ def object_templates(world, model, regional_client):
             if pk_kwarg is not None:
                 others = frozenset((key, value) for key, value in match.kwargs.items() if key != pk_kwarg)
                 found.add((match.url_name, pk_kwarg, others))
+    # A view whose only argument is the object (a button shown to nobody for B's data, e.g. the confirmation
+    # of an import only its regional creator may confirm) is still tried with B's objects.
+    linked = {name for name, *_ in found}
+    for pattern in admin.site._registry[model].get_urls():
+        unlinked = isinstance(pattern, URLPattern) and pattern.name in with_object - linked
+        if unlinked and set(pattern.pattern.converters) == {"object_id"}:
+            found.add((pattern.name, "object_id", frozenset()))
     world.templates[model] = found
     return found
 
