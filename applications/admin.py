@@ -17,6 +17,7 @@ from portal.admin_spreadsheets import BackgroundExportMixin, BackgroundImportMix
 from portal.references import is_valid_reference, normalize_reference
 
 from . import staff_views
+from .admin_candidate import CandidateColumnsMixin
 from .models import Application, ApplicationEvent, ExamSession, Payment, Status
 from .resources import ApplicationExportResource, PaymentResource
 
@@ -174,7 +175,7 @@ class ApplicationEventInline(admin.TabularInline):
 
 
 @admin.register(Application)
-class ApplicationAdmin(BackgroundExportMixin, ExportMixin, OfficeScopedAdmin):
+class ApplicationAdmin(CandidateColumnsMixin, BackgroundExportMixin, ExportMixin, OfficeScopedAdmin):
     """Review of registration applications. The form is read-only (candidates write applications);
     decisions go through their own small forms (staff_views), which call the model's methods."""
 
@@ -266,14 +267,6 @@ class ApplicationAdmin(BackgroundExportMixin, ExportMixin, OfficeScopedAdmin):
             return queryset.filter(by_number | Q(candidate__name__icontains=term)), False
         return queryset.filter(candidate__name__icontains=term), False
 
-    @admin.display(description=_("document number"))
-    def masked_document_number(self, application):
-        return application.candidate.masked_document_number
-
-    @admin.display(description=_("name"), ordering="candidate__name")
-    def candidate_name(self, application):
-        return application.candidate.name
-
     @admin.display(description=_("flags"))
     def flags(self, application):
         shown = [
@@ -342,26 +335,6 @@ class ApplicationAdmin(BackgroundExportMixin, ExportMixin, OfficeScopedAdmin):
             ),
             (_("Uploads"), {"fields": ("uploads",)}),
         )
-
-    @admin.display(description=_("document type"))
-    def document_type(self, application):
-        return application.candidate.get_document_type_display()
-
-    @admin.display(description=_("document number"))
-    def document_number_full(self, application):
-        return application.candidate.document_number
-
-    @admin.display(description=_("birth date"))
-    def birth_date(self, application):
-        return application.candidate.birth_date
-
-    @admin.display(description=_("gender"))
-    def gender(self, application):
-        return application.candidate.get_gender_display()
-
-    @admin.display(description=_("nationality"))
-    def nationality(self, application):
-        return application.candidate.nationality
 
     @admin.display(description=_("subjects"))
     def subjects(self, application):

@@ -10,7 +10,7 @@ from import_export import fields, resources, widgets
 from import_export.results import RowResult
 
 from portal import id_numbers
-from portal.resources import SafeExportResource
+from portal.resources import SafeExportResource, normalise_headers
 
 from .models import Application, Payment, Status
 
@@ -119,14 +119,7 @@ class PaymentResource(resources.ModelResource):
         if self.session is None:
             del dataset[:]
             raise ValueError(_("Choose the exam session of this payment list."))
-        aliases = {
-            alias.casefold(): column for column, names in PAYMENT_HEADER_ALIASES.items() for alias in (column, *names)
-        }
-        dataset.headers = [aliases.get(str(header or "").strip().casefold(), header) for header in dataset.headers]
-        missing = [column for column in PAYMENT_COLUMNS if column not in dataset.headers]
-        if missing:
-            del dataset[:]  # no row is read against the wrong columns
-            raise ValueError(_("Columns missing from the file: %(columns)s.") % {"columns": ", ".join(missing)})
+        normalise_headers(dataset, PAYMENT_HEADER_ALIASES, PAYMENT_COLUMNS)
 
     def init_instance(self, row=None):
         return Payment(session=self.session)

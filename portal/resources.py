@@ -17,3 +17,17 @@ class SafeExportResource(resources.ModelResource):
 
     def export_field(self, field, instance, **kwargs):
         return neutralise_formula(super().export_field(field, instance, **kwargs))
+
+
+def normalise_headers(dataset, aliases, required):
+    """Rename the columns of an imported sheet to the resource's names (`aliases`: column -> other names it
+    may have, e.g. the national platform's Chinese headers) and refuse a sheet missing a required column
+    before any row is read against the wrong columns."""
+    from django.utils.translation import gettext as _
+
+    names = {alias.casefold(): column for column, others in aliases.items() for alias in (column, *others)}
+    dataset.headers = [names.get(str(header or "").strip().casefold(), header) for header in dataset.headers]
+    missing = [column for column in required if column not in dataset.headers]
+    if missing:
+        del dataset[:]
+        raise ValueError(_("Columns missing from the file: %(columns)s.") % {"columns": ", ".join(missing)})

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
 
+from applications.admin_candidate import CandidateColumnsMixin
 from applications.models import Candidate, ExamSession
 from offices.admin_scoping import OfficeScopedAdmin
 from offices.workdays import BEIJING
@@ -212,7 +213,7 @@ class TicketMessageInline(ReadOnlyInline):
 
 
 @admin.register(Ticket)
-class TicketAdmin(OfficeScopedAdmin):
+class TicketAdmin(CandidateColumnsMixin, OfficeScopedAdmin):
     """The inbox of in-person requests. The form is read-only (candidates file requests); every step is a
     button leading to its own small form (staff_views), which calls the model's method."""
 
@@ -303,14 +304,6 @@ class TicketAdmin(OfficeScopedAdmin):
         }
         return super().changelist_view(request, extra_context)
 
-    @admin.display(description=_("document number"))
-    def masked_document_number(self, ticket):
-        return ticket.candidate.masked_document_number
-
-    @admin.display(description=_("name"), ordering="candidate__name")
-    def candidate_name(self, ticket):
-        return ticket.candidate.name
-
     @admin.display(description=_("due"), ordering="due_at")
     def due(self, ticket):
         if ticket.due_at is None:
@@ -396,26 +389,6 @@ class TicketAdmin(OfficeScopedAdmin):
             "language",
         ]
         return common + (self._detail_rows(request, obj) if obj is not None else [])
-
-    @admin.display(description=_("document type"))
-    def document_type(self, ticket):
-        return ticket.candidate.get_document_type_display()
-
-    @admin.display(description=_("document number"))
-    def document_number_full(self, ticket):
-        return ticket.candidate.document_number
-
-    @admin.display(description=_("birth date"))
-    def birth_date(self, ticket):
-        return ticket.candidate.birth_date
-
-    @admin.display(description=_("gender"))
-    def gender(self, ticket):
-        return ticket.candidate.get_gender_display()
-
-    @admin.display(description=_("nationality"))
-    def nationality(self, ticket):
-        return ticket.candidate.nationality
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         ticket = self.get_object(request, unquote(object_id))  # another office's: 404

@@ -14,7 +14,7 @@ from applications.models import Application, ExamSession
 from applications.models import Status as ApplicationStatus
 from applications.resources import DocumentNumberWidget, RequiredTextWidget
 from portal import id_numbers
-from portal.resources import SafeExportResource
+from portal.resources import SafeExportResource, normalise_headers
 
 from .models import OPEN_STATUSES, DuplicatePayment, Kind, Refund, Status, Ticket
 
@@ -166,14 +166,7 @@ class DuplicatePaymentResource(resources.ModelResource):
         if self.session is None:
             del dataset[:]
             raise ValueError(_("There is no current exam session: make one session current first."))
-        aliases = {
-            alias.casefold(): column for column, names in DUPLICATE_HEADER_ALIASES.items() for alias in (column, *names)
-        }
-        dataset.headers = [aliases.get(str(header or "").strip().casefold(), header) for header in dataset.headers]
-        missing = [column for column in DUPLICATE_COLUMNS if column not in dataset.headers]
-        if missing:
-            del dataset[:]
-            raise ValueError(_("Columns missing from the file: %(columns)s.") % {"columns": ", ".join(missing)})
+        normalise_headers(dataset, DUPLICATE_HEADER_ALIASES, DUPLICATE_COLUMNS)
         if "session" in dataset.headers:
             del dataset["session"]  # the list belongs to the current session, whatever a column says
         dataset.append_col([self.session.pk] * len(dataset), header="session")
