@@ -25,6 +25,12 @@ def on_postgres():
     return django_settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 
+def bulk_query_limit(postgres_limit=20):
+    """A bound on the queries of a bulk operation over a few hundred rows. SQLite splits a bulk insert into
+    batches of at most 999 parameters, so it needs a few more queries; either bound is far below per-row."""
+    return postgres_limit if on_postgres() else 2 * postgres_limit
+
+
 def redis_available():
     import redis
 
