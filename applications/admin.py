@@ -13,6 +13,7 @@ from import_export.forms import ConfirmImportForm, ImportForm
 
 from offices.admin_scoping import OfficeScopedAdmin
 from portal import audit, id_numbers
+from portal.admin_filters import DueFilter
 from portal.admin_spreadsheets import BackgroundExportMixin, BackgroundImportMixin
 from portal.references import is_valid_reference, normalize_reference
 
@@ -135,21 +136,6 @@ class FlagFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() in {field for field, _text, _colour in FLAG_BADGES}:
             return queryset.filter(**{self.value(): True})
-        return queryset
-
-
-class DueFilter(admin.SimpleListFilter):
-    title = _("review due")
-    parameter_name = "due"
-
-    def lookups(self, request, model_admin):
-        return [("today", _("Due today")), ("overdue", _("Overdue"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "today":
-            return queryset.due_today()
-        if self.value() == "overdue":
-            return queryset.overdue()
         return queryset
 
 

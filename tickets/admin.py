@@ -16,6 +16,7 @@ from applications.models import Candidate, ExamSession
 from offices.admin_scoping import OfficeScopedAdmin
 from offices.workdays import BEIJING
 from portal import audit, id_numbers
+from portal.admin_filters import DueFilter
 from portal.admin_spreadsheets import BackgroundImportMixin
 from portal.references import is_valid_reference, normalize_reference
 
@@ -44,21 +45,6 @@ def ticket_reference(term):
 
 
 # Changelist filters -------------------------------------------------------------------------------------
-
-
-class DueFilter(admin.SimpleListFilter):
-    title = _("due")
-    parameter_name = "due"
-
-    def lookups(self, request, model_admin):
-        return [("overdue", _("Overdue")), ("today", _("Due today"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "overdue":
-            return queryset.overdue()
-        if self.value() == "today":
-            return queryset.due_today()
-        return queryset
 
 
 class AssigneeFilter(admin.SimpleListFilter):
