@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 from import_export.admin import ExportMixin, ImportMixin
 from import_export.forms import ConfirmImportForm, ImportForm
 
-from offices.admin_scoping import OfficeScopedAdmin
+from offices.admin_scoping import OfficeScopedAdmin, ReadOnlyAdminMixin
 from portal import audit, id_numbers
 from portal.admin_filters import DueFilter
 from portal.admin_spreadsheets import BackgroundExportMixin, BackgroundImportMixin
@@ -161,9 +161,13 @@ class ApplicationEventInline(admin.TabularInline):
 
 
 @admin.register(Application)
-class ApplicationAdmin(CandidateColumnsMixin, BackgroundExportMixin, ExportMixin, OfficeScopedAdmin):
+class ApplicationAdmin(
+    ReadOnlyAdminMixin, CandidateColumnsMixin, BackgroundExportMixin, ExportMixin, OfficeScopedAdmin
+):
     """Review of registration applications. The form is read-only (candidates write applications);
     decisions go through their own small forms (staff_views), which call the model's methods."""
+
+    office_column = "office"
 
     resource_classes = [ApplicationExportResource]
     list_display = ("reference", "masked_document_number", "candidate_name", "qualification", "flags", "status", "due")
@@ -218,25 +222,10 @@ class ApplicationAdmin(CandidateColumnsMixin, BackgroundExportMixin, ExportMixin
 
     # Permissions: applications come from candidates; nothing here edits or deletes them.
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def has_review_permission(self, request, obj=None):
         return request.user.has_perm("applications.review_application")
 
     # Changelist ---------------------------------------------------------------------------------------
-
-    def get_list_display(self, request):
-        columns = list(super().get_list_display(request))
-        if request.user.sees_all_offices:
-            columns.insert(1, "office")
-        return columns
 
     def get_search_results(self, request, queryset, search_term):
         """Exact, indexed lookups for a reference or a document number; the name otherwise."""

@@ -2,13 +2,13 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from offices.admin_scoping import OfficeScopedAdmin
+from offices.admin_scoping import OfficeScopedAdmin, ReadOnlyAdminMixin
 
 from .models import OutboxMessage
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(OfficeScopedAdmin):
+class OutboxMessageAdmin(ReadOnlyAdminMixin, OfficeScopedAdmin):
     list_display = ("created_at", "template", "recipient", "language", "office", "status", "attempts", "sent_at")
     list_filter = ("status", "template", "language", "office")
     list_select_related = ("office",)
@@ -17,15 +17,6 @@ class OutboxMessageAdmin(OfficeScopedAdmin):
     show_full_result_count = False
     actions = ["resend"]
     readonly_fields = [field.name for field in OutboxMessage._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_resend_permission(self, request):
         return request.user.has_perm("notifications.resend_outboxmessage")

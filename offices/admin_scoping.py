@@ -6,6 +6,20 @@ from django.http import Http404
 from .models import Office
 
 
+class ReadOnlyAdminMixin:
+    """Rows that come from candidates, workers or the audit trail: the admin shows them and never adds,
+    edits or deletes them (state changes go through the model's own methods and views)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class OfficeScopedAdmin(admin.ModelAdmin):
     """Changelist, change view, history, delete, actions and exports see only the user's office.
 
@@ -39,6 +53,15 @@ class OfficeScopedAdmin(admin.ModelAdmin):
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         kwargs = self._scoped_choices(db_field, request, kwargs)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    #: A column naming the row's office, shown only to staff who see every office.
+    office_column = None
+
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        if self.office_column and request.user.sees_all_offices:
+            columns.insert(1, self.office_column)
+        return columns
 
     def get_list_filter(self, request):
         list_filter = super().get_list_filter(request)

@@ -13,7 +13,7 @@ from import_export.admin import ImportMixin
 
 from applications.admin_candidate import CandidateColumnsMixin
 from applications.models import Candidate, ExamSession
-from offices.admin_scoping import OfficeScopedAdmin
+from offices.admin_scoping import OfficeScopedAdmin, ReadOnlyAdminMixin
 from offices.workdays import BEIJING
 from portal import audit, id_numbers
 from portal.admin_filters import DueFilter
@@ -199,9 +199,11 @@ class TicketMessageInline(ReadOnlyInline):
 
 
 @admin.register(Ticket)
-class TicketAdmin(CandidateColumnsMixin, OfficeScopedAdmin):
+class TicketAdmin(ReadOnlyAdminMixin, CandidateColumnsMixin, OfficeScopedAdmin):
     """The inbox of in-person requests. The form is read-only (candidates file requests); every step is a
     button leading to its own small form (staff_views), which calls the model's method."""
+
+    office_column = "office"
 
     list_display = ("reference", "kind", "masked_document_number", "candidate_name", "status", "due", "assigned_to")
     list_filter = ("kind", "status", DueFilter, AssigneeFilter, "office")
@@ -218,15 +220,6 @@ class TicketAdmin(CandidateColumnsMixin, OfficeScopedAdmin):
         css = {"all": ["applications/admin.css"]}  # the shared badge and overdue styles
 
     # Permissions: requests come from candidates; nothing here edits or deletes them directly.
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_take_permission(self, request, obj=None):
         return request.user.has_perm("tickets.change_ticket")
@@ -246,8 +239,6 @@ class TicketAdmin(CandidateColumnsMixin, OfficeScopedAdmin):
 
     def get_list_display(self, request):
         columns = list(super().get_list_display(request))
-        if request.user.sees_all_offices:
-            columns.insert(1, "office")
         if getattr(request, "escalation_queue", False):
             columns.insert(columns.index("due"), "escalated_at")
         return columns
