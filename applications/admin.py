@@ -343,7 +343,7 @@ class ApplicationAdmin(
     def checks_now(self, application):
         rows = [
             ("ok" if check.ok else "failed", _("OK") if check.ok else _("Check"), check.message)
-            for check in staff_views.preview_checks(application)
+            for check in application.preview_checks()
         ]
         return format_html(
             '<ul class="checks">{}</ul>',

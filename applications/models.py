@@ -1,3 +1,4 @@
+import copy
 import datetime
 import secrets
 
@@ -303,6 +304,8 @@ TRANSITIONS = {
     Status.CLOSED: set(),
 }
 OPEN_STATUSES = (Status.SUBMITTED, Status.IN_PERSON_REVIEW)
+# Applications that no longer count: not duplicates of another, and no payment belongs to them.
+DEAD_STATUSES = (Status.WITHDRAWN, Status.REJECTED, Status.CLOSED)
 EDITABLE_BY_CANDIDATE = (Status.SUBMITTED, Status.RETURNED, Status.IN_PERSON_REVIEW)
 
 
@@ -446,8 +449,10 @@ class Application(models.Model):
             return self.verified_insured_months, _("verified social-insurance months")
         return self.claimed_insured_months, _("claimed social-insurance months")
 
-    def run_checks(self):
-        """Compute every automatic check and the flags staff filter on (no saving)."""
+    def run_checks(self, other_references=None):
+        """Compute every automatic check and the flags staff filter on (no saving). `other_references`: the
+        references of the candidate's other live applications of the session, when the caller has them
+        (Application.other_references_of); they are read here otherwise."""
         session, candidate = self.session, self.candidate
         months, source = self.insured_months()
         results = [
@@ -462,7 +467,7 @@ class Application(models.Model):
             eligibility.young_candidate_check(candidate.birth_date, session.young_candidate_cutoff),
             self._documents_check(),
             self._identity_check(),
-            self._duplicate_check(),
+            self._duplicate_check(other_references),
         ]
         results[1] = eligibility.Check("insured_months", results[1].ok, results[1].message)
         self.checks = [check.as_dict() for check in results]
@@ -499,14 +504,41 @@ class Application(models.Model):
             )
         return eligibility.Check("identity", True, _("Document number, birth date and gender agree."))
 
-    def _duplicate_check(self):
-        others = (
-            Application.objects.filter(candidate_id=self.candidate_id, session_id=self.session_id)
-            .exclude(pk=self.pk)
-            .exclude(status__in=[Status.WITHDRAWN, Status.REJECTED, Status.CLOSED])
-            .values_list("reference", flat=True)
+    def preview_checks(self, other_references=None):
+        """The checks computed now, in the current language, on a copy: nothing is saved or changed."""
+        return copy.copy(self).run_checks(other_references)
+
+    @classmethod
+    def other_references_of(cls, applications):
+        """{pk: [references of the candidate's other live applications of the same session]} for many
+        applications in one query (the duplicate check of each)."""
+        pairs = {(application.candidate_id, application.session_id) for application in applications}
+        others = {}
+        rows = (
+            cls.objects.filter(candidate_id__in={c for c, _s in pairs}, session_id__in={s for _c, s in pairs})
+            .exclude(status__in=DEAD_STATUSES)
+            .order_by("pk")
+            .values_list("pk", "candidate_id", "session_id", "reference")
         )
-        others = list(others)
+        for pk, candidate_id, session_id, reference in rows:
+            others.setdefault((candidate_id, session_id), []).append((pk, reference))
+        return {
+            application.pk: [
+                reference
+                for pk, reference in others.get((application.candidate_id, application.session_id), [])
+                if pk != application.pk
+            ]
+            for application in applications
+        }
+
+    def _duplicate_check(self, others=None):
+        if others is None:
+            others = list(
+                Application.objects.filter(candidate_id=self.candidate_id, session_id=self.session_id)
+                .exclude(pk=self.pk)
+                .exclude(status__in=DEAD_STATUSES)
+                .values_list("reference", flat=True)
+            )
         if others:
             return eligibility.Check(
                 "duplicate", False, _("Another application in this session: %(refs)s.") % {"refs": ", ".join(others)}
@@ -836,7 +868,7 @@ class Payment(models.Model):
         number = id_numbers.normalize(self.document_number)
         return (
             Application.objects.filter(session_id=self.session_id, candidate__document_number=number)
-            .exclude(status__in=[Status.WITHDRAWN, Status.REJECTED, Status.CLOSED])
+            .exclude(status__in=DEAD_STATUSES)
             .order_by("-submitted_at")
             .first()
         )

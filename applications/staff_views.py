@@ -5,7 +5,6 @@ application is a 404) and calls the model's own method, which locks the row, wri
 queues the email; the views only translate the outcome into admin messages.
 """
 
-import copy
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -13,18 +12,21 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.admin import helpers
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, SuspiciousFileOperation, ValidationError
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from portal.uploads import CONTENT_TYPES
 
-from .models import EDITABLE_BY_CANDIDATE, TRANSITIONS, InvalidTransition, RejectionReason, Status
+from . import bulk
+from .models import EDITABLE_BY_CANDIDATE, TRANSITIONS, Application, InvalidTransition, RejectionReason, Status
 
 # Upload field → the field holding the name the candidate gave the file.
 FILE_FIELDS = {
@@ -216,7 +218,7 @@ def decision_view(model_admin, request, object_id, slug):
         "original": application,
         "decision": decision,
         "form": form,
-        "checks": preview_checks(application),
+        "checks": application.preview_checks(),
         "change_url": change_url(model_admin, application),
         "media": model_admin.media + form.media,
     }
@@ -224,25 +226,7 @@ def decision_view(model_admin, request, object_id, slug):
     return TemplateResponse(request, "admin/applications/application/decision.html", context)
 
 
-def preview_checks(application):
-    """The checks computed now, in the staff member's language, on a copy: nothing is saved."""
-    preview = copy.copy(application)
-    return preview.run_checks()
-
-
 # Batch decisions --------------------------------------------------------------------------------------
-
-
-def approval_blocker(application):
-    """Why a batch approval leaves this application alone, or None when it may be approved."""
-    if Status.APPROVED not in TRANSITIONS[application.status]:
-        return _("status is “%(status)s”") % {"status": application.get_status_display()}
-    if application.verified_insured_months is None:
-        return _("verified social-insurance months not recorded")
-    failed = [check.message for check in preview_checks(application) if not check.ok]
-    if failed:
-        return _("checks not green: %(checks)s") % {"checks": " ".join(str(message) for message in failed)}
-    return None
 
 
 def _report(request, done_message, skipped):
@@ -261,21 +245,16 @@ def _report(request, done_message, skipped):
 
 
 def batch_approve(model_admin, request, queryset):
-    approved, skipped = 0, []
-    for application in queryset.select_related("session", "candidate"):
-        reason = approval_blocker(application)
-        if reason is None:
-            try:
-                application.approve(request.user)
-            except InvalidTransition as exc:
-                reason = str(exc)
-            else:
-                model_admin.log_change(request, application, str(_("Approved (batch)")))
-                approved += 1
-        if reason is not None:
-            skipped.append((application.reference, reason))
-    done = ngettext("%(count)d application approved.", "%(count)d applications approved.", approved) % {
-        "count": approved
+    """Approve what may be approved in bulk (applications/bulk.py) and say why the others were left alone."""
+    approved, skipped = bulk.approve_batch(queryset, request.user, now=timezone.now(), request=request)
+    LogEntry.objects.log_actions(
+        request.user.pk,
+        Application.objects.filter(pk__in=approved).only("pk", "reference"),
+        CHANGE,
+        str(_("Approved (batch)")),
+    )
+    done = ngettext("%(count)d application approved.", "%(count)d applications approved.", len(approved)) % {
+        "count": len(approved)
     }
     _report(request, done if approved else "", skipped)
 

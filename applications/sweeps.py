@@ -2,10 +2,8 @@
 
 Every sweep is "update everything past its deadline and not yet done": safe to run twice, and after
 downtime it catches up once. A status change (or `escalated_at`) is its own claim, since the next run no
-longer finds the row; a candidate email is claimed by its outbox key. Rows are taken in chunks, each
-chunk locked and written in bulk (one UPDATE, one INSERT of history entries, a few outbox queries) in
-its own transaction, so 50,000 rows cost queries per thousand, not per row, and a payment import waiting
-on a row lock sees the row's new status. Emails are queued in that transaction and sent after commit.
+longer finds the row; a candidate email is claimed by its outbox key. Rows are taken in locked chunks and
+written in bulk (applications/bulk.py), so 50,000 rows cost queries per thousand, not per row.
 
 Beat runs the sweeps every minute (settings.PORTAL_SWEEPS); the digest has its own time
 (CELERY_BEAT_SCHEDULE, applications.tasks.send_staff_digests). The digest and the escalation recipients cover
@@ -17,8 +15,7 @@ import functools
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import CharField, Exists, OuterRef, Q, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,10 +26,18 @@ from portal import audit
 from tickets.models import Status as TicketStatus
 from tickets.models import Ticket
 
-from .models import TRANSITIONS, Application, ApplicationEvent, ExamSession, InvalidTransition, Status
+from .bulk import (
+    CHUNK,
+    STATUS_CHANGE,
+    change_status,
+    email_candidates,
+    emailed,
+    in_locked_chunks,
+    pks_of,
+    with_email_context,
+)
+from .models import Application, ApplicationEvent, ExamSession, Status
 
-CHUNK = 2000
-STATUS_CHANGE = "applications/email/status_change"
 CLOSED_AT_REGISTRATION_CLOSE = (Status.RETURNED, Status.IN_PERSON_REVIEW)
 # (key, hours before payment close). Each reminder is due from its moment until the next one's (the last
 # one until payment close); a sweep that first runs after that window skips it rather than send it late.
@@ -58,9 +63,10 @@ def close_incomplete_applications(now):
     note = _("Registration closed before the application was completed.")
 
     def close(rows):
-        return _transition(rows, Status.CLOSED, now, note), _email_candidates(_pks(rows), STATUS_CHANGE, "closed")
+        closed = change_status(rows, Status.CLOSED, now=now, note=note)
+        return len(closed), email_candidates(pks_of(rows), STATUS_CHANGE, "closed")
 
-    results = _in_locked_chunks(incomplete, close)
+    results = in_locked_chunks(incomplete, close)
     closed, emails = (sum(counts) for counts in zip(*results, strict=True)) if results else (0, 0)
     return f"{closed} closed at registration close, {emails} emails queued"
 
@@ -71,7 +77,7 @@ def lapse_unpaid_applications(now):
         status=Status.APPROVED, session__in=ExamSession.objects.filter(payment_closes__lte=now)
     )
     note = _("Not paid by payment close.")
-    changed = _in_locked_chunks(unpaid, lambda rows: _transition(rows, Status.LAPSED, now, note))
+    changed = in_locked_chunks(unpaid, lambda rows: len(change_status(rows, Status.LAPSED, now=now, note=note)))
     return f"{sum(changed)} lapsed at payment close"
 
 
@@ -79,10 +85,10 @@ def send_lapse_emails(now):
     """Tell lapsed candidates once the session's final payment import is marked done (payments_final_at),
     so that nobody whose payment was still to be imported is told otherwise; once per application (key
     application:<pk>:lapsed), and only while it is still lapsed."""
-    not_told = Application.objects.filter(status=Status.LAPSED).filter(~_emailed("lapsed"))
+    not_told = Application.objects.filter(status=Status.LAPSED).filter(~emailed("lapsed"))
     # A subquery, not a join: FOR UPDATE locks the applications, never the session row staff may be editing.
     ready = not_told.filter(session__in=ExamSession.objects.filter(payments_final_at__isnull=False))
-    emails = _in_locked_chunks(ready, lambda rows: _email_candidates(_pks(rows), STATUS_CHANGE, "lapsed"))
+    emails = in_locked_chunks(ready, lambda rows: email_candidates(pks_of(rows), STATUS_CHANGE, "lapsed"))
     waiting = not_told.filter(session__payments_final_at__isnull=True).count()
     return f"{sum(emails)} lapse emails queued, {waiting} waiting for the final payment import"
 
@@ -112,14 +118,14 @@ def send_payment_reminders(now):
         if reminder is None:
             continue
         key = f"reminder:{reminder}"
-        unpaid = Application.objects.filter(session=session, status=Status.APPROVED).filter(~_emailed(key))
+        unpaid = Application.objects.filter(session=session, status=Status.APPROVED).filter(~emailed(key))
         remind = functools.partial(_remind, key=key, hours=dict(PAYMENT_REMINDERS)[reminder])
-        queued[reminder] += sum(_in_locked_chunks(unpaid, remind))
+        queued[reminder] += sum(in_locked_chunks(unpaid, remind))
     return ", ".join(f"{count} {key} payment reminders queued" for key, count in queued.items())
 
 
 def _remind(rows, *, key, hours):
-    return _email_candidates(_pks(rows), "applications/email/payment_reminder", key, hours=hours)
+    return email_candidates(pks_of(rows), "applications/email/payment_reminder", key, hours=hours)
 
 
 # Escalation -------------------------------------------------------------------------------------------------
@@ -135,7 +141,7 @@ def escalate_overdue_applications(now):
 
     def escalate(rows):
         messages, events, escalated = [], [], []
-        applications = _with_email_context(_pks(rows))
+        applications = with_email_context(pks_of(rows))
         for application in applications:
             users = recipients.for_office(application.office_id, application.reference)
             if not users:
@@ -163,7 +169,7 @@ def escalate_overdue_applications(now):
         ApplicationEvent.objects.bulk_create(events, batch_size=CHUNK)
         return len(escalated), len(enqueue_emails(messages))
 
-    results = _in_locked_chunks(overdue, escalate)
+    results = in_locked_chunks(overdue, escalate)
     escalated, emails = (sum(counts) for counts in zip(*results, strict=True)) if results else (0, 0)
     return recipients.summary(f"{escalated} escalated, {emails} emails queued")
 
@@ -323,88 +329,3 @@ def _digest_email(user, office_code, today, now, context):
         context=render_email("applications/email/staff_digest", language, context),
         office_id=office_code,
     )
-
-
-# Shared steps ------------------------------------------------------------------------------------------------
-
-
-def _in_locked_chunks(queryset, handle):
-    """Call handle([(pk, status)]) on `queryset` in chunks of CHUNK rows, in pk order, each chunk locked
-    (FOR UPDATE) in its own transaction; returns the list of what handle returned.
-
-    A decision or payment that holds a row's lock is waited for, and the row is left out if it no longer
-    matches; one that comes later waits for the chunk's commit and sees the new status.
-    """
-    results, last = [], 0
-    while True:
-        with transaction.atomic():
-            rows = list(
-                queryset.filter(pk__gt=last).order_by("pk").select_for_update().values_list("pk", "status")[:CHUNK]
-            )
-            if not rows:
-                return results
-            results.append(handle(rows))
-        last = rows[-1][0]
-
-
-def _transition(rows, to, now, note):
-    """Move locked rows to `to` in one UPDATE, with one history entry each (actor "system")."""
-    for status in {status for _pk, status in rows}:
-        if to not in TRANSITIONS[status]:
-            raise InvalidTransition(f"{status} → {to}")
-    Application.objects.filter(pk__in=_pks(rows)).update(status=to)
-    # update() sends no signal: the audit entries are written in bulk too.
-    audit.record_bulk_changes(
-        Application,
-        {pk: {"status": (status, to)} for pk, status in rows},
-        reprs=dict(Application.objects.filter(pk__in=_pks(rows)).values_list("pk", "reference")),
-        reason=str(note),
-    )
-    ApplicationEvent.objects.bulk_create(
-        [
-            ApplicationEvent(application_id=pk, at=now, actor="system", from_status=status, to_status=to, note=note)
-            for pk, status in rows
-        ],
-        batch_size=CHUNK,
-    )
-    return len(rows)
-
-
-def _pks(rows):
-    return [pk for pk, _status in rows]
-
-
-def _with_email_context(pks):
-    """The applications with what their emails show: sessions and offices are few, so they are shared objects
-    rather than joined into every row (building 2,000 copies of each costs more than the query)."""
-    applications = list(Application.objects.filter(pk__in=pks).select_related("candidate").order_by("pk"))
-    sessions = ExamSession.objects.in_bulk({application.session_id for application in applications})
-    offices = Office.objects.in_bulk({application.office_id for application in applications})
-    for application in applications:
-        application.session = sessions[application.session_id]
-        application.office = offices[application.office_id]
-    return applications
-
-
-def _emailed(key):
-    """Whether the candidate email application:<pk>:<key> is in the outbox already (its unique key)."""
-    dedup_key = Concat(
-        Value("application:"), Cast(OuterRef("pk"), CharField()), Value(f":{key}"), output_field=CharField()
-    )
-    return Exists(OutboxMessage.objects.filter(dedup_key=dedup_key))
-
-
-def _email_candidates(pks, template_name, key, **context):
-    """Queue, once each, the email Application.email_candidate would queue, for many applications at once."""
-    messages = [
-        OutboxMessage(
-            dedup_key=f"application:{application.pk}:{key}",
-            recipient=application.email,
-            language=application.language,
-            template="message",
-            context=render_email(template_name, application.language, {"application": application, **context}),
-            office=application.office,
-        )
-        for application in _with_email_context(pks)
-    ]
-    return len(enqueue_emails(messages))

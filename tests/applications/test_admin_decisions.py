@@ -7,6 +7,7 @@ import threading
 import pytest
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from applications.models import Application, ApplicationEvent, Status
@@ -16,6 +17,7 @@ from tests.applications.admin_helpers import (
     application,
     at,
     change_url,
+    clone_applications,
     decide_url,
     messages_of,
     staff_client,
@@ -217,6 +219,50 @@ def test_batch_approve_only_verified_and_green_and_says_why_not(client, session_
     assert ready.events.filter(to_status=Status.APPROVED, by=reviewer_urumqi).count() == 1
     assert OutboxMessage.objects.count() == emails + 1
     assert decision_email(ready) is not None
+
+
+def test_batch_approve_is_bulk_and_leaves_the_same_trail(client, session_2024, urumqi, reviewer_urumqi):
+    """Approving 3 or 30 costs the same queries; each approved one still gets its history entry, email, audit
+    entry (with the reviewer) and admin log entry, and duplicates inside the selection are seen."""
+    from auditlog.models import LogEntry as AuditEntry
+    from django.contrib.admin.models import LogEntry as AdminEntry
+
+    template = application(session_2024, urumqi)
+    template.record_verified_months(reviewer_urumqi, 100)
+    few = [template, *clone_applications(template, 2)]
+    many = clone_applications(template, 30)
+    twin = application(session_2024, urumqi)  # a second application of the first one's candidate
+    Application.objects.filter(pk=twin.pk).update(candidate=many[0].candidate, verified_insured_months=100)
+    client = staff_client(client, reviewer_urumqi)
+
+    def approve(apps):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(CHANGELIST, {"action": "approve_selected", "_selected_action": [a.pk for a in apps]})
+        assert response.status_code == 302
+        return len(queries), messages_of(response)
+
+    few_queries, reported = approve(few)
+    assert reported == ["3 applications approved."]
+    many_queries, reported = approve([*many, twin])
+    done, skipped = reported[-2:]  # the first request's message was never shown: it is still stored
+    assert done == "29 applications approved."
+    assert "2 applications skipped:" in skipped
+    assert (
+        f"<li>{twin.reference}: checks not green: Another application in this session: {many[0].reference}" in skipped
+    )
+    assert many_queries == few_queries
+
+    approved = [*few, *many[1:]]
+    assert Application.objects.filter(status=Status.APPROVED).count() == len(approved)
+    for app in approved:
+        event = ApplicationEvent.objects.get(application=app, to_status=Status.APPROVED)
+        assert (event.by, event.actor, event.from_status) == (reviewer_urumqi, "staff", Status.SUBMITTED)
+        assert decision_email(app).recipient == app.email
+        assert AdminEntry.objects.filter(object_id=str(app.pk), user=reviewer_urumqi).count() == 1
+        entry = AuditEntry.objects.filter(object_pk=str(app.pk), changes__status=["submitted", "approved"]).get()
+        assert entry.actor == reviewer_urumqi
+    decided = Application.objects.get(pk=many[1].pk)
+    assert decided.decided_by == reviewer_urumqi and decided.decided_at is not None
 
 
 def test_batch_reject_asks_for_the_reason_first(client, session_2024, urumqi, reviewer_urumqi):
