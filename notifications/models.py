@@ -3,6 +3,7 @@ import datetime
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, models, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -65,16 +66,64 @@ class OutboxMessage(models.Model):
     @classmethod
     def claim(cls, pk, now=None):
         """Take a pending row for sending (pending → sending under a row lock); None if not pending."""
+        claimed = cls.claim_batch([pk], now=now)
+        return claimed[0] if claimed else None
+
+    @classmethod
+    def claim_batch(cls, pks, now=None):
+        """Take the pending rows among `pks` for sending: pending → sending, one more attempt, claimed now.
+
+        The rows are locked in one SELECT … FOR UPDATE SKIP LOCKED and changed in one UPDATE in the same
+        transaction, so a row is claimed by one worker only: a row another worker is claiming is skipped (that
+        claim takes it), as is a row that is no longer pending. Returns the claimed rows in primary-key order.
+        """
         now = now or timezone.now()
         with transaction.atomic():
-            message = cls.objects.select_for_update().filter(pk=pk, status=cls.Status.PENDING).first()
-            if message is None:
-                return None
+            messages = list(
+                cls.objects.select_for_update(skip_locked=True)
+                .filter(pk__in=list(pks), status=cls.Status.PENDING)
+                .order_by("pk")
+            )
+            cls.objects.filter(pk__in=[message.pk for message in messages]).update(
+                status=cls.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+            )
+        for message in messages:
             message.status = cls.Status.SENDING
             message.claimed_at = now
             message.attempts += 1
-            message.save(update_fields=["status", "claimed_at", "attempts"])
-        return message
+        return messages
+
+    @classmethod
+    def release_batch(cls, messages):
+        """Hand claimed rows that were not attempted back to pending (their attempt uncounted) and send them
+        in a new task. Rows that are no longer in this claim (the sweep took them up) are left alone."""
+        pks = [message.pk for message in messages]
+        claimed_at = {message.claimed_at for message in messages}
+        with transaction.atomic():
+            released = list(
+                cls.objects.select_for_update()
+                .filter(pk__in=pks, status=cls.Status.SENDING, claimed_at__in=claimed_at)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            cls.objects.filter(pk__in=released).update(status=cls.Status.PENDING, attempts=F("attempts") - 1)
+            schedule_sends(released)
+        for message in messages:
+            if message.pk in released:
+                message.status = cls.Status.PENDING
+                message.attempts -= 1
+        return released
+
+    @classmethod
+    def mark_sent_batch(cls, messages, now=None):
+        """Mark delivered rows sent, in one UPDATE."""
+        now = now or timezone.now()
+        if messages:
+            cls.objects.filter(pk__in=[message.pk for message in messages]).update(
+                status=cls.Status.SENT, sent_at=now, last_error=""
+            )
+        for message in messages:
+            message.status, message.sent_at, message.last_error = cls.Status.SENT, now, ""
 
     def render(self):
         """(subject, body) in the recipient's language."""
@@ -85,15 +134,10 @@ class OutboxMessage(models.Model):
             body = render_to_string(f"{prefix}.body.{self.language}.txt", context)
         return " ".join(subject.split()), body
 
-    def deliver(self):
+    def email(self):
+        """The rendered EmailMessage, to send through a mail connection (raises the template's errors)."""
         subject, body = self.render()
-        EmailMessage(subject, body, to=[self.recipient], headers={"X-Portal-Key": self.dedup_key}).send()
-
-    def mark_sent(self, now=None):
-        self.status = self.Status.SENT
-        self.sent_at = now or timezone.now()
-        self.last_error = ""
-        self.save(update_fields=["status", "sent_at", "last_error"])
+        return EmailMessage(subject, body, to=[self.recipient], headers={"X-Portal-Key": self.dedup_key})
 
     def record_failure(self, error, *, retry: bool, now=None):
         """Back to pending with a later attempt time, or failed when out of attempts (or not retryable)."""
@@ -130,6 +174,11 @@ def render_email(template_name, language, context):
     return {"subject": subject.strip(), "body": body.strip()}
 
 
+# Rows per send_emails task: the per-task overhead (broker, claim, mail connection) is shared by this many emails,
+# while a worker lost mid-batch leaves no more than this many rows to the stall sweep.
+SEND_BATCH = 50
+
+
 def schedule_send(pk):
     from .tasks import send_email
 
@@ -138,17 +187,18 @@ def schedule_send(pk):
 
 
 def schedule_sends(pks):
-    """schedule_send for many rows with one commit hook. Should the broker fail midway, the rows left
-    pending are sent by the outbox sweep (requeue_stalled_emails), as for a single one."""
-    from .tasks import send_email
+    """Send many rows after commit, SEND_BATCH rows per send_emails task, with one commit hook. Should the
+    broker fail midway, the rows left pending are sent by the outbox sweep (requeue_stalled_emails), as for a
+    single one."""
+    from .tasks import send_emails
 
     pks = list(pks)
     if not pks:
         return
 
     def send_all():
-        for pk in pks:
-            send_email.delay(pk)
+        for start in range(0, len(pks), SEND_BATCH):
+            send_emails.delay(pks[start : start + SEND_BATCH])
 
     transaction.on_commit(send_all, robust=True)
 

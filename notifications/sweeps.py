@@ -3,7 +3,7 @@ import datetime
 from django.conf import settings
 from django.db import transaction
 
-from .models import OutboxMessage, schedule_send
+from .models import OutboxMessage, schedule_sends
 
 # A pending row whose attempt time is this far behind was not picked up: its task message was lost.
 LOST_TASK_GRACE = datetime.timedelta(minutes=2)
@@ -28,6 +28,5 @@ def requeue_stalled_emails(now):
                 "pk", flat=True
             )
         )
-        for pk in {*stalled_ids, *lost_ids}:
-            schedule_send(pk)
+        schedule_sends(sorted({*stalled_ids, *lost_ids}))
     return f"{len(stalled_ids)} stalled taken up again, {gave_up} given up, {len(lost_ids)} lost pending sent again"

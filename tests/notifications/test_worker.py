@@ -10,8 +10,8 @@ import time
 import pytest
 from django.db import transaction
 
-from notifications.models import OutboxMessage, enqueue_email
-from notifications.tasks import send_email
+from notifications.models import OutboxMessage, enqueue_email, enqueue_emails
+from notifications.tasks import send_email, send_emails
 from tests import worker as worker_helpers
 from tests.worker import QUIET_SECONDS
 
@@ -55,6 +55,41 @@ def test_a_task_delivered_twice_sends_one_email(worker):
     assert "X-Portal-Key: worker:delivered-twice" in text
     row.refresh_from_db()
     assert (row.status, row.attempts) == (OutboxMessage.Status.SENT, 1)
+
+
+def portal_keys(worker):
+    """The X-Portal-Key of every email the worker wrote (a batch writes its emails into one file)."""
+    return sorted(
+        line.removeprefix("X-Portal-Key: ").strip()
+        for path in worker.emails()
+        for line in path.read_text(errors="replace").splitlines()
+        if line.startswith("X-Portal-Key: ")
+    )
+
+
+def test_batch_delivered_twice_sends_each_once(worker):
+    keys = [f"worker:batch:{n}" for n in range(3)]
+    with transaction.atomic():
+        queued = enqueue_emails(
+            [
+                OutboxMessage(
+                    dedup_key=key,
+                    recipient=f"candidate{n}@example.com",
+                    language="en",
+                    template="message",
+                    context={"subject": "Reminder", "body": "Pay before the deadline."},
+                )
+                for n, key in enumerate(keys)
+            ]
+        )  # one send_emails task for the three rows, at commit
+    pks = [message.pk for message in queued]
+    second = send_emails.delay(pks)  # the same batch again, as the broker redelivers it
+
+    worker.wait_for(lambda: OutboxMessage.objects.filter(pk__in=pks, status="sent").count() == 3, "rows marked sent")
+    worker.wait_for(lambda: f"send_emails[{second.id}] succeeded" in worker.log(), "result of the second delivery")
+    worker.stays(lambda: portal_keys(worker) == keys, "an email was sent twice")
+
+    assert set(OutboxMessage.objects.filter(pk__in=pks).values_list("status", "attempts")) == {("sent", 1)}
 
 
 def test_the_worker_records_a_failure_on_the_row(worker):

@@ -3,7 +3,8 @@ exactly once, and late acknowledgement is used only where a second delivery is p
 
 - Downtime across a deadline: `test_sweeps_after_downtime_catch_up_exactly_once` below.
 - A task delivered twice sends one email: tests/notifications/test_worker.py,
-  `test_a_task_delivered_twice_sends_one_email` (not repeated here).
+  `test_a_task_delivered_twice_sends_one_email` and, for the batch task,
+  `test_batch_delivered_twice_sends_each_once` (not repeated here).
 - `acks_late` only on idempotent tasks: `test_acks_late_only_on_tasks_proven_idempotent`, an allow-list that
   a new acks_late task must join, naming the test that proves it idempotent.
 """
@@ -29,6 +30,7 @@ worker = worker_helpers.worker
 # that delivers it twice and shows that the second delivery changes nothing and sends nothing more.
 IDEMPOTENT_ACKS_LATE = {
     "notifications.tasks.send_email": "tests.notifications.test_worker::test_a_task_delivered_twice_sends_one_email",
+    "notifications.tasks.send_emails": "tests.notifications.test_worker::test_batch_delivered_twice_sends_each_once",
 }
 APPROVED_BEFORE_THE_DEADLINE = 3
 
