@@ -64,23 +64,40 @@ def pks_of(rows):
 def change_status(rows, to, *, now, note, by=None, actor="system", request=None, **changes):
     """Move locked rows [(pk, status)] to `to` (and set `changes` on all of them) in one UPDATE, with one
     history entry and one audit entry each; returns the history entries (with their pks)."""
+    check_transitions(rows, to)
+    Application.objects.filter(pk__in=pks_of(rows)).update(status=to, **changes)
+    return record_transitions(
+        rows, to, now=now, notes=note, by=by, actor=actor, request=request, changes=dict.fromkeys(pks_of(rows), changes)
+    )
+
+
+def check_transitions(rows, to):
     for status in {status for _pk, status in rows}:
         if to not in TRANSITIONS[status]:
             raise InvalidTransition(f"{status} → {to}")
-    pks = pks_of(rows)
-    Application.objects.filter(pk__in=pks).update(status=to, **changes)
-    # update() sends no signal: the audit entries are written in bulk too.
-    changed = {name: (None, value) for name, value in changes.items()}
+
+
+def record_transitions(rows, to, *, now, notes, by=None, actor="system", request=None, changes=None):
+    """The history and audit entries of rows [(pk, former status)] just moved to `to` by an UPDATE (which
+    sends no signal, so auditlog saw nothing). `notes` is one note or {pk: note}; `changes` {pk: {field: new
+    value}} are the other fields the change set (empty before it, as decisions and payments find them)."""
+    changes = changes or {}
+    note_of = notes.get if isinstance(notes, dict) else lambda _pk: notes
     audit.record_bulk_changes(
         Application,
-        {pk: {"status": (status, to), **changed} for pk, status in rows},
-        reprs=dict(Application.objects.filter(pk__in=pks).values_list("pk", "reference")),
-        reason=str(note),
+        {
+            pk: {"status": (status, to), **{name: (None, value) for name, value in changes.get(pk, {}).items()}}
+            for pk, status in rows
+        },
+        reprs=dict(Application.objects.filter(pk__in=pks_of(rows)).values_list("pk", "reference")),
+        reason=str(notes) if not isinstance(notes, dict) else "",
         request=request,
     )
     return ApplicationEvent.objects.bulk_create(
         [
-            ApplicationEvent(application_id=pk, at=now, by=by, actor=actor, from_status=status, to_status=to, note=note)
+            ApplicationEvent(
+                application_id=pk, at=now, by=by, actor=actor, from_status=status, to_status=to, note=note_of(pk)
+            )
             for pk, status in rows
         ],
         batch_size=CHUNK,

@@ -190,7 +190,8 @@ class ApplicationForm(HoneypotMixin, IdentityForm, SubmissionKeyForm, Applicatio
     def previous_submission(self):
         """The application this very form already created (a double click or a retried POST), if any."""
         key = self.posted_key()
-        return Application.objects.filter(submission_key=key).first() if key else None
+        # Only what the redirect to its confirmation needs.
+        return Application.objects.filter(submission_key=key).only("status_token").first() if key else None
 
     def accepts_uploads(self):
         return not self.errors.get("__all__")
@@ -290,7 +291,11 @@ class StatusLookupForm(forms.Form):
     def find(self):
         """The application both values point to, or None."""
         application = (
-            Application.objects.filter(reference=self.cleaned_data["reference"]).select_related("candidate").first()
+            Application.objects.filter(reference=self.cleaned_data["reference"])
+            # Only what the comparison and the redirect to the status page need.
+            .only("status_token", "candidate__document_number")
+            .select_related("candidate")
+            .first()
         )
         stored = application.candidate.document_number if application else ""
         # Compared even when there is no application, so both misses do the same work.

@@ -863,33 +863,10 @@ class Payment(models.Model):
     def __str__(self):
         return self.payment_code
 
-    def matching_application(self):
-        """The candidate's latest application of the session that a payment can belong to, or None."""
-        number = id_numbers.normalize(self.document_number)
-        return (
-            Application.objects.filter(session_id=self.session_id, candidate__document_number=number)
-            .exclude(status__in=DEAD_STATUSES)
-            .order_by("-submitted_at")
-            .first()
-        )
-
     def apply(self, now=None):
-        """Match the payment to the candidate's application of the session; a payment made by payment
-        close moves an approved or lapsed application to paid. Safe to run again for the same row."""
-        application = self.matching_application()
-        if application is None:
-            self.note = str(_("No application of this session has this document number."))
-        elif self.paid_at > self.session.payment_closes:
-            self.note = str(_("Paid after payment closed: not applied."))
-        elif application.status in (Status.APPROVED, Status.LAPSED):
-            application.mark_paid(self.paid_at, self.payment_code, now=now)
-            self.note = ""
-        elif application.status == Status.PAID:
-            self.note = "" if application.payment_code == self.payment_code else str(_("Application already paid."))
-        else:
-            self.note = str(
-                _("Application is not approved (%(status)s).") % {"status": application.get_status_display()}
-            )
-        self.application = application
-        self.save(update_fields=["application", "note"])
-        return application
+        """Match the payment to the candidate's application of the session and apply it (payments.py); safe
+        to run again for the same row. Returns the matched application, or None."""
+        from .payments import apply_payments
+
+        apply_payments(self.session, [self], now=now)
+        return self.application

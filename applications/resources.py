@@ -12,7 +12,8 @@ from import_export.results import RowResult
 from portal import id_numbers
 from portal.resources import SafeExportResource, normalise_headers
 
-from .models import Application, Payment, Status
+from . import payments
+from .models import Application, Payment
 
 # The national platform's list has Chinese headers; staff may also type the English ones.
 PAYMENT_HEADER_ALIASES = {
@@ -103,12 +104,17 @@ class PaymentResource(resources.ModelResource):
         skip_unchanged = True
         report_skipped = True
         store_instance = True
+        # New rows are written 1,000 per INSERT; the payments already imported are read in before_import.
+        use_bulk = True
+        batch_size = 1000
 
     def __init__(self, session=None, **kwargs):
         super().__init__(**kwargs)
         self.session = session
         self.outcome = {"paid": 0, "unmatched": 0, "not_applied": 0}
         self.unmatched_rows = []  # (masked document number, name)
+        self.known = {}  # payment code → the payment imported before, or met earlier in this file
+        self.payments = []  # the file's valid rows, in order: matched (and applied) after the import
 
     @classmethod
     def get_display_name(cls):
@@ -120,12 +126,23 @@ class PaymentResource(resources.ModelResource):
             del dataset[:]
             raise ValueError(_("Choose the exam session of this payment list."))
         normalise_headers(dataset, PAYMENT_HEADER_ALIASES, PAYMENT_COLUMNS)
+        if "payment_code" in dataset.headers:
+            codes = {self.code_of(value) for value in dataset["payment_code"]}
+            self.known = Payment.objects.in_bulk(codes - {""}, field_name="payment_code")
+
+    @staticmethod
+    def code_of(value):
+        return "" if value is None else str(value).strip()
+
+    def get_instance(self, instance_loader, row):
+        return self.known.get(self.code_of(row.get("payment_code")))
 
     def init_instance(self, row=None):
         return Payment(session=self.session)
 
     def import_instance(self, instance, row, **kwargs):
-        before = {column: getattr(instance, column) for column in PAYMENT_COLUMNS} if instance.pk else None
+        known = instance.pk or self.known.get(instance.payment_code) is instance
+        before = {column: getattr(instance, column) for column in PAYMENT_COLUMNS} if known else None
         super().import_instance(instance, row, **kwargs)
         if before is not None:
             changed = [column for column in PAYMENT_COLUMNS if getattr(instance, column) != before[column]]
@@ -147,31 +164,30 @@ class PaymentResource(resources.ModelResource):
             RowResult.IMPORT_TYPE_SKIP,
         ):
             return
+        # A second row with the same code is the same payment (bulk mode saves new rows in batches).
+        self.known.setdefault(payment.payment_code, payment)
+        self.payments.append(payment)
+
+    def after_import(self, dataset, result, **kwargs):
+        super().after_import(dataset, result, **kwargs)
         if kwargs.get("dry_run"):
             # The preview changes nothing; it only lists the rows that match no application.
-            if payment.matching_application() is None:
+            for payment in payments.unmatched(self.session, self.payments):
                 self.add_unmatched(payment)
-            return
-        if payment.pk is None:
-            return
-        # Applied on every import, unchanged rows too: apply() is safe to repeat, and an application
-        # approved since the last import of the same list becomes paid now.
-        application = payment.apply()
-        if application is None:
-            self.add_unmatched(payment)
-        elif payment.note:
-            self.outcome["not_applied"] += 1
-        elif application.status == Status.PAID:
-            self.outcome["paid"] += 1
+        elif not result.has_errors():
+            # Applied on every import, unchanged rows too: applying is safe to repeat, and an application
+            # approved since the last import of the same list becomes paid now.
+            outcome = payments.apply_payments(self.session, self.payments)
+            self.outcome.update(paid=outcome["paid"], not_applied=outcome["not_applied"])
+            for payment in self.payments:
+                if payment.application_id is None:
+                    self.add_unmatched(payment)
+        result.payment_outcome = dict(self.outcome)
+        result.unmatched_rows = list(self.unmatched_rows)  # listed by background imports (portal.spreadsheets)
 
     def add_unmatched(self, payment):
         self.outcome["unmatched"] += 1
         self.unmatched_rows.append((id_numbers.mask("", payment.document_number), payment.name))
-
-    def after_import(self, dataset, result, **kwargs):
-        super().after_import(dataset, result, **kwargs)
-        result.payment_outcome = dict(self.outcome)
-        result.unmatched_rows = list(self.unmatched_rows)  # listed by background imports (portal.spreadsheets)
 
 
 class ApplicationExportResource(SafeExportResource):

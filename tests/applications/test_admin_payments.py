@@ -112,6 +112,55 @@ def test_a_payment_code_imported_before_with_other_values_is_refused(regional, s
     assert Payment.objects.get().amount == 300
 
 
+def test_a_row_repeated_in_the_file_is_one_payment(regional, session_2024, approved):
+    emails = OutboxMessage.objects.count()
+    response = do_import(regional, xlsx_file([row(approved, "PAY-001"), row(approved, "PAY-001")]), session_2024)
+    assert response.status_code == 302
+    assert Payment.objects.get().application == approved
+    assert approved.events.filter(to_status=Status.PAID).count() == 1
+    assert OutboxMessage.objects.count() == emails + 1
+
+    response = dry_run(
+        regional, xlsx_file([row(approved, "PAY-002"), row(approved, "PAY-002", amount=1)]), session_2024
+    )
+    assert response.context.get("confirm_form") is None
+    assert "Payment PAY-002 was imported before with a different value." in response.content.decode()
+
+
+def test_a_second_payment_of_the_same_application_in_one_file_is_noted(regional, session_2024, approved):
+    do_import(regional, xlsx_file([row(approved, "PAY-001"), row(approved, "PAY-002")]), session_2024)
+    notes = dict(Payment.objects.values_list("payment_code", "note"))
+    assert notes == {"PAY-001": "", "PAY-002": "Application already paid."}
+    approved.refresh_from_db()
+    assert (approved.status, approved.payment_code) == (Status.PAID, "PAY-001")
+
+
+def test_the_import_is_bulk_not_per_row(session_2024, urumqi, reviewer_urumqi, regional_admin):
+    """5 or 40 rows cost the same queries: payments, matches, history, audit and emails are written in bulk."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.applications.admin_helpers import clone_applications
+
+    template = application(session_2024, urumqi)
+    template.approve(reviewer_urumqi)
+    apps = [template, *clone_applications(template, 44)]
+
+    def import_rows(rows):
+        dataset = tablib.Dataset(*rows, headers=CHINESE_HEADERS)
+        with CaptureQueriesContext(connection) as queries:
+            result = PaymentResource(session=session_2024).import_data(dataset, user=regional_admin)
+        assert not result.has_errors() and not result.has_validation_errors()
+        return len(queries), result.payment_outcome
+
+    few, outcome = import_rows([row(app, f"P{app.pk}") for app in apps[:5]])
+    assert outcome == {"paid": 5, "unmatched": 0, "not_applied": 0}
+    many, outcome = import_rows([row(app, f"P{app.pk}") for app in apps[5:]])
+    assert outcome == {"paid": 40, "unmatched": 0, "not_applied": 0}
+    assert many == few
+    assert ApplicationEvent.objects.filter(to_status=Status.PAID).count() == 45
+
+
 def test_payment_after_payment_close_is_not_applied(regional, session_2024, approved):
     late = datetime.datetime(2024, 7, 2, 18, 0, 1)  # payment closed at 18:00:00 Beijing time
     do_import(

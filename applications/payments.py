@@ -1,0 +1,106 @@
+"""Matching the payments of the national platform's list to applications, and applying them, many at once.
+
+A payment belongs to the candidate's latest live application of its session (same document number). A
+payment made by payment close moves an approved or lapsed application to paid, as Application.mark_paid
+does one (history, audit entry, email); anything else is noted on the payment row. The payments are taken
+in the list's order in chunks, each chunk's applications locked (FOR UPDATE) in its own transaction, so a
+decision waiting on a row's lock sees it paid, and a second payment of the same application in the same list
+is seen as one ("Application already paid").
+"""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal import id_numbers
+
+from . import bulk
+from .models import DEAD_STATUSES, Application, Payment, Status
+
+CHUNK = 1000
+
+
+def latest_applications(session, numbers, *, lock=False):
+    """{document number: (pk, status, payment code)} of the latest live application of each number in the
+    session (Payment.matching_application for many numbers in one query; the rows locked when `lock`)."""
+    rows = Application.objects.filter(session=session, candidate__document_number__in=set(numbers)).exclude(
+        status__in=DEAD_STATUSES
+    )
+    if lock:
+        rows = rows.select_for_update(of=("self",))
+    latest = {}
+    ordered = rows.order_by("submitted_at", "pk")
+    for number, pk, status, payment_code in ordered.values_list(
+        "candidate__document_number", "pk", "status", "payment_code"
+    ):
+        latest[number] = (pk, status, payment_code)  # the later one wins
+    return latest
+
+
+def unmatched(session, payments):
+    """The payments that match no application of the session (the dry run's list); nothing is locked."""
+    latest = latest_applications(session, [id_numbers.normalize(p.document_number) for p in payments])
+    return [payment for payment in payments if id_numbers.normalize(payment.document_number) not in latest]
+
+
+def apply_payments(session, payments, now=None):
+    """Match and apply saved payments of `session` in their order; returns {"paid", "unmatched", "not_applied"}
+    counts. Safe to run again on the same rows: a payment already applied changes nothing."""
+    now = now or timezone.now()
+    outcome = {"paid": 0, "unmatched": 0, "not_applied": 0}
+    for start in range(0, len(payments), CHUNK):
+        with transaction.atomic():
+            for key, count in _apply_chunk(session, payments[start : start + CHUNK], now).items():
+                outcome[key] += count
+    return outcome
+
+
+def _apply_chunk(session, payments, now):
+    latest = latest_applications(session, [id_numbers.normalize(p.document_number) for p in payments], lock=True)
+    state = {pk: [status, code] for pk, status, code in latest.values()}  # as this chunk leaves them
+    to_pay, outcome = [], {"paid": 0, "unmatched": 0, "not_applied": 0}
+    for payment in payments:
+        match = latest.get(id_numbers.normalize(payment.document_number))
+        payment.application_id = match[0] if match else None
+        status, code = state[payment.application_id] if match else (None, None)
+        if match is None:
+            payment.note = _("No application of this session has this document number.")
+            outcome["unmatched"] += 1
+            continue
+        if payment.paid_at > session.payment_closes:
+            payment.note = _("Paid after payment closed: not applied.")
+        elif status in (Status.APPROVED, Status.LAPSED):
+            to_pay.append((payment, status))
+            state[payment.application_id] = [Status.PAID, payment.payment_code]
+            payment.note = ""
+        elif status == Status.PAID:
+            payment.note = "" if code == payment.payment_code else _("Application already paid.")
+        else:
+            payment.note = _("Application is not approved (%(status)s).") % {"status": Status(status).label}
+        outcome["not_applied" if payment.note else "paid"] += 1
+    if to_pay:
+        _mark_paid(to_pay, now)
+    Payment.objects.bulk_update(payments, ["application", "note"], batch_size=CHUNK)
+    return outcome
+
+
+def _mark_paid(to_pay, now):
+    """Application.mark_paid for many: (payment, former status) pairs, one application each."""
+    rows = [(payment.application_id, status) for payment, status in to_pay]
+    bulk.check_transitions(rows, Status.PAID)
+    changes = {
+        payment.application_id: {"paid_at": payment.paid_at, "payment_code": payment.payment_code}
+        for payment, _status in to_pay
+    }
+    Application.objects.bulk_update(
+        [Application(pk=pk, status=Status.PAID, **fields) for pk, fields in changes.items()],
+        ["status", "paid_at", "payment_code"],
+        batch_size=CHUNK,
+    )
+    notes = {payment.application_id: payment_note(payment) for payment, _status in to_pay}
+    events = bulk.record_transitions(rows, Status.PAID, now=now, notes=notes, changes=changes)
+    bulk.email_status_changes(events)
+
+
+def payment_note(payment):
+    return _("Payment %(code)s at %(at)s") % {"code": payment.payment_code, "at": timezone.localtime(payment.paid_at)}
