@@ -13,16 +13,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal import id_numbers
+from portal.bulk_update import update_many
 
 from . import bulk
-from .models import DEAD_STATUSES, Application, Payment, Status
+from .models import DEAD_STATUSES, Application, Status
 
 CHUNK = 1000
 
 
 def latest_applications(session, numbers, *, lock=False):
     """{document number: (pk, status, payment code)} of the latest live application of each number in the
-    session (Payment.matching_application for many numbers in one query; the rows locked when `lock`)."""
+    session, for many numbers in one query (the rows locked when `lock`)."""
     rows = Application.objects.filter(session=session, candidate__document_number__in=set(numbers)).exclude(
         status__in=DEAD_STATUSES
     )
@@ -80,7 +81,7 @@ def _apply_chunk(session, payments, now):
         outcome["not_applied" if payment.note else "paid"] += 1
     if to_pay:
         _mark_paid(to_pay, now)
-    Payment.objects.bulk_update(payments, ["application", "note"], batch_size=CHUNK)
+    update_many(payments, ["application", "note"])
     return outcome
 
 
@@ -92,10 +93,9 @@ def _mark_paid(to_pay, now):
         payment.application_id: {"paid_at": payment.paid_at, "payment_code": payment.payment_code}
         for payment, _status in to_pay
     }
-    Application.objects.bulk_update(
+    update_many(
         [Application(pk=pk, status=Status.PAID, **fields) for pk, fields in changes.items()],
         ["status", "paid_at", "payment_code"],
-        batch_size=CHUNK,
     )
     notes = {payment.application_id: payment_note(payment) for payment, _status in to_pay}
     events = bulk.record_transitions(rows, Status.PAID, now=now, notes=notes, changes=changes)

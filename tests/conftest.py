@@ -90,6 +90,20 @@ def _reference_data(request):
 
 
 @pytest.fixture
+def session_2024(db):
+    from applications.models import ExamSession
+
+    return ExamSession.objects.get(year=2024)
+
+
+@pytest.fixture
+def urumqi(db):
+    from offices.models import Office
+
+    return Office.objects.get(code="650100")
+
+
+@pytest.fixture
 def english():
     """Messages in English, for tests that read them outside a request."""
     with translation.override("en"):

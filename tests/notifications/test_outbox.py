@@ -43,11 +43,6 @@ def smtp_down(settings):
 
 
 @pytest.fixture
-def urumqi(db):
-    return Office.objects.get(code="650100")
-
-
-@pytest.fixture
 def kashgar(db):
     return Office.objects.get(code="653100")
 

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from applications.models import Application, ApplicationEvent, ExamSession, Payment, Status
+from applications.models import Application, ApplicationEvent, Payment, Status
 from applications.resources import PaymentResource
 from notifications.models import OutboxMessage
 from offices.models import Office
@@ -49,16 +49,6 @@ EXPORT_COLUMNS = (
 @pytest.fixture(autouse=True)
 def small_threshold(settings):
     settings.PORTAL_BACKGROUND_SPREADSHEET_ROWS = 5
-
-
-@pytest.fixture
-def session_2024(db):
-    return ExamSession.objects.get(year=2024)
-
-
-@pytest.fixture
-def urumqi(db):
-    return Office.objects.get(code="650100")
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import uuid
 
 import pytest
 
-from applications.models import ExamSession
 from offices.models import Office
 from offices.workdays import BEIJING
 from tests.factories import identity
@@ -15,16 +14,6 @@ from tests.factories import identity
 
 def at(*args):
     return datetime.datetime(*args, tzinfo=BEIJING)
-
-
-@pytest.fixture
-def session_2024(db):
-    return ExamSession.objects.get(year=2024)
-
-
-@pytest.fixture
-def urumqi(db):
-    return Office.objects.get(code="650100")
 
 
 @pytest.fixture
