@@ -250,7 +250,8 @@ def test_postgres_outside_a_transaction_the_call_is_its_own(django_capture_on_co
 def test_postgres_a_key_another_connection_is_inserting_meanwhile(other_commits):
     """Another transaction inserts one of our keys and has not committed when our INSERT runs: ours waits on the
     unique index; if the other commits, its row stays and ours is not returned, if it rolls back, ours goes in."""
-    our_pid = connection.cursor().connection.info.backend_pid
+    connection.ensure_connection()
+    our_pid = connection.connection.info.backend_pid
     inserted, errors = threading.Event(), []
 
     def other_run():
