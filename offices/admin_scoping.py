@@ -3,6 +3,8 @@
 from django.contrib import admin
 from django.http import Http404
 
+from portal.pagination import CappedCountPaginator
+
 from .models import Office
 
 
@@ -25,7 +27,10 @@ class OfficeScopedAdmin(admin.ModelAdmin):
 
     Foreign-key choices are scoped the same way, and another office's object by URL is a 404.
     Autocomplete goes through the target model's admin, so it is scoped when that admin is.
+    Changelists count at most 10,000 rows (portal/pagination.py).
     """
+
+    paginator = CappedCountPaginator
 
     def get_queryset(self, request):
         return super().get_queryset(request).for_user(request.user)

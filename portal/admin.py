@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import admin_spreadsheets  # noqa: F401 - registers “My spreadsheet jobs” (large imports and exports)
 from .audit import entries_for
+from .pagination import CappedCountPaginator
 
 # auditlog registers its own admin (unscoped, deletable through cascades); ours replaces it.
 if admin.site.is_registered(LogEntry):
@@ -27,6 +28,7 @@ class AuditEntryAdmin(LibraryLogEntryAdmin):
         (_("Changes"), {"fields": ["action", "details", "msg"]}),
     ]
     show_full_result_count = False
+    paginator = CappedCountPaginator
     list_per_page = 100
 
     def get_queryset(self, request):
