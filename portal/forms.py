@@ -2,10 +2,12 @@
 the building blocks every candidate form has (identity with its checks, one-time submission key, dates,
 phone, office choice).
 
-A file that passed portal.uploads.clean_upload is stored at once as a PendingUpload; the page that shows
-the form again carries only its random token in a hidden field, so the candidate does not upload it again
-when another field was wrong. A token is accepted only for the field it was kept for (a PNG kept as a
-degree certificate never becomes the social-insurance PDF) and only for a day.
+A file that passed portal.uploads.clean_upload is kept as a PendingUpload when the form is shown again
+(another field was wrong, or the submission was refused): the page carries only its random token in a
+hidden field, so the candidate does not upload it again. A token is accepted only for the field it was kept
+for (a PNG kept as a degree certificate never becomes the social-insurance PDF) and only for a day. A form
+that goes through hands its new files straight to the record: nothing is written twice, read back and
+deleted again for the usual, correct submission.
 """
 
 import datetime
@@ -85,20 +87,25 @@ class CheckedFileField(forms.FileField):
 
 class KeptUploadsMixin:
     """For a forms.Form with CheckedFileFields: call keep_uploads() in clean(); then kept_files() gives the
-    files to attach and discard_kept() removes the kept copies once the record holds them."""
+    files to attach and discard_kept() removes the kept copies once the record holds them.
+
+    New files are stored (as PendingUploads) only once the form has errors: at the end of full_clean(), or
+    when the view adds one afterwards (a refusal at submission). Until then they stay in memory, and a valid
+    form's files go to the record without a stored copy."""
 
     def upload_field_names(self):
         return [name for name, field in self.fields.items() if isinstance(field, CheckedFileField)]
 
     def keep_uploads(self, *, persist=True):
-        """Resolve each upload field to a PendingUpload: the new file (stored now unless `persist` is false)
-        or the one kept earlier, whose token came back in the hidden field. A refused new file leaves the
-        earlier kept one in place."""
+        """Resolve each upload field to a PendingUpload: the new file (kept for the next attempt unless
+        `persist` is false; stored only if the form is shown again) or the one kept earlier, whose token came
+        back in the hidden field. A refused new file leaves the earlier kept one in place."""
         self.kept = {}
         for name in self.upload_field_names():
             upload = self.cleaned_data.get(name)
             if upload is not None and persist:
-                pending = PendingUpload.objects.create(field=name, file=upload, original_name=upload.original_name)
+                pending = PendingUpload(field=name, file=upload, original_name=upload.original_name)
+                pending.new_upload = upload
             else:
                 pending = self._kept_from_token(name)
             self.kept[name] = pending
@@ -114,21 +121,45 @@ class KeptUploadsMixin:
         oldest = timezone.now() - PENDING_UPLOAD_MAX_AGE
         return PendingUpload.objects.filter(token=token, field=name, created_at__gte=oldest).first()
 
+    def full_clean(self):
+        self._cleaned = False
+        super().full_clean()
+        self._cleaned = True
+        if self._errors:
+            self.store_kept()
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        # After cleaning, an error is a refusal at submission: the page shows the form again.
+        if getattr(self, "_cleaned", False):
+            self.store_kept()
+
+    def store_kept(self):
+        """Store the new files, so that the form shown again carries their tokens."""
+        for pending in getattr(self, "kept", {}).values():
+            if pending is not None and pending.pk is None:
+                pending.save()
+
     def kept_files(self):
         """{field: file} for every field with a new or kept upload, as fresh files with random names."""
         files = {}
         for name, pending in getattr(self, "kept", {}).items():
             if pending is None:
                 continue
-            with pending.file.open("rb") as stored:
-                content = ContentFile(stored.read(), name=os.path.basename(pending.file.name))
-            content.original_name = pending.original_name
+            if pending.pk is None:
+                # Never stored: the checked copy itself, with its random name.
+                content = pending.new_upload
+                content.seek(0)
+            else:
+                with pending.file.open("rb") as stored:
+                    content = ContentFile(stored.read(), name=os.path.basename(pending.file.name))
+                content.original_name = pending.original_name
             files[name] = content
         return files
 
     def discard_kept(self):
         for pending in getattr(self, "kept", {}).values():
-            if pending is not None:
+            if pending is not None and pending.pk is not None:
                 pending.file.delete(save=False)
                 pending.delete()
         self.kept = {}

@@ -7,6 +7,7 @@ appended after the image are dropped. Stored names are random; the original name
 
 import io
 import os
+import re
 import uuid
 
 from django.conf import settings
@@ -20,6 +21,8 @@ MAGIC = {PDF: (b"%PDF-",), JPEG: (b"\xff\xd8\xff",), PNG: (b"\x89PNG\r\n\x1a\n",
 EXTENSIONS = {PDF: ".pdf", JPEG: ".jpg", PNG: ".png"}
 CONTENT_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".png": "image/png"}
 ACTIVE_PDF_NAMES = (b"/JavaScript", b"/JS ", b"/JS(", b"/JS<", b"/Launch", b"/EmbeddedFile")
+# All of them in one pass over the file (a scan per name reads a 200 KB upload six times).
+ACTIVE_PDF_PATTERN = re.compile(b"|".join(re.escape(name) for name in ACTIVE_PDF_NAMES))
 
 
 def max_upload_bytes():
@@ -37,7 +40,7 @@ def _check_pdf(data: bytes) -> bytes:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
-    if any(name in data for name in ACTIVE_PDF_NAMES):
+    if ACTIVE_PDF_PATTERN.search(data):
         raise ValidationError(
             _("This PDF contains scripts or embedded files. Export it again as a plain PDF."), "pdf_active"
         )
