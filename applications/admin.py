@@ -172,7 +172,7 @@ class ApplicationAdmin(
     resource_classes = [ApplicationExportResource]
     list_display = ("reference", "masked_document_number", "candidate_name", "qualification", "flags", "status", "due")
     list_filter = ("status", FlagFilter, DueFilter, "qualification", "office", "session")
-    list_select_related = ("candidate", "office", "session")
+    list_select_related = ("candidate", "office")
     search_fields = ("reference",)  # shows the search box; get_search_results decides how to search
     search_help_text = _("Reference, full document number (exact) or name.")
     show_full_result_count = False

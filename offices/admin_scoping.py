@@ -68,6 +68,13 @@ class OfficeScopedAdmin(admin.ModelAdmin):
             columns.insert(1, self.office_column)
         return columns
 
+    def get_list_select_related(self, request):
+        # The office is joined only for those who see its column.
+        related = super().get_list_select_related(request)
+        if self.office_column and not request.user.sees_all_offices and isinstance(related, list | tuple):
+            return [name for name in related if name != self.office_column]
+        return related
+
     def get_list_filter(self, request):
         list_filter = super().get_list_filter(request)
         if request.user.sees_all_offices:
