@@ -570,7 +570,7 @@ class Application(models.Model):
             return existing, False
         try:
             with transaction.atomic():
-                candidate, _created = Candidate.objects.get_or_create(
+                candidate, new_candidate = Candidate.objects.get_or_create(
                     document_type=identity["document_type"],
                     document_number=id_numbers.normalize(identity["document_number"]),
                     defaults={k: v for k, v in identity.items() if k not in ("document_type", "document_number")},
@@ -588,12 +588,15 @@ class Application(models.Model):
                 )
                 application.attach_files(files)
                 application.due_at = application._due_from(now)
-                application.run_checks()
+                # A candidate created just now has no other application to be a duplicate of.
+                others = [] if new_candidate else None
+                application.run_checks(other_references=others)
                 application.save()
                 ApplicationEvent.objects.create(
                     application=application, at=now, actor="candidate", to_status=application.status
                 )
-                application.refresh_duplicates()
+                if not new_candidate:
+                    application.refresh_duplicates()
                 application.email_candidate("applications/email/received", key="received")
         except IntegrityError:
             existing = cls.objects.filter(submission_key=submission_key).first()

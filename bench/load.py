@@ -178,8 +178,9 @@ def remove_submitted(last_generated_pk):
         candidates = [row[0] for row in cursor.fetchall()]
         cursor.execute("DELETE FROM applications_application WHERE id > %s", [last_generated_pk])
         cursor.execute(
-            "DELETE FROM applications_candidate c WHERE c.id = ANY(%s) AND NOT EXISTS "
-            "(SELECT 1 FROM applications_application a WHERE a.candidate_id = c.id)",
+            "DELETE FROM applications_candidate c WHERE c.id = ANY(%s) "
+            "AND NOT EXISTS (SELECT 1 FROM applications_application a WHERE a.candidate_id = c.id) "
+            "AND NOT EXISTS (SELECT 1 FROM tickets_ticket t WHERE t.candidate_id = c.id)",
             [candidates],
         )
 
