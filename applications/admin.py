@@ -4,7 +4,6 @@ from django.contrib.admin.utils import unquote
 from django.db.models import Q
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -16,6 +15,7 @@ from portal import audit, id_numbers
 from portal.admin_filters import DueFilter
 from portal.admin_spreadsheets import BackgroundExportMixin, BackgroundImportMixin
 from portal.references import is_valid_reference, normalize_reference
+from portal.templatetags.portal import moment
 
 from . import staff_views
 from .admin_candidate import CandidateColumnsMixin
@@ -255,10 +255,10 @@ class ApplicationAdmin(
     def due(self, application):
         if application.due_at is None:
             return "—"
-        moment = date_format(timezone.localtime(application.due_at), "Y-m-d H:i")
+        shown = moment(application.due_at)
         if application.is_overdue:
-            return format_html('<span class="overdue">{} ({})</span>', moment, _("overdue"))
-        return moment
+            return format_html('<span class="overdue">{} ({})</span>', shown, _("overdue"))
+        return shown
 
     # Change view --------------------------------------------------------------------------------------
 

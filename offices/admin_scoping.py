@@ -1,7 +1,10 @@
 """The admin base class for every office-owned model: one mechanism, deny by default."""
 
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.http import Http404
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 from portal.pagination import CappedCountPaginator
 
@@ -58,6 +61,17 @@ class OfficeScopedAdmin(admin.ModelAdmin):
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         kwargs = self._scoped_choices(db_field, request, kwargs)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def action_checkbox(self, obj):
+        """Django's checkbox column, the same HTML written directly: rendering a CheckboxInput through the form
+        templates costs about a millisecond a row, a quarter of a 100-row changelist."""
+        label = format_html(_("Select this object for an action - {}"), str(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            label,
+        )
 
     #: A column naming the row's office, shown only to staff who see every office.
     office_column = None

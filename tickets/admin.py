@@ -6,7 +6,6 @@ from django.db.models import Min, Q
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
@@ -19,6 +18,7 @@ from portal import audit, id_numbers
 from portal.admin_filters import DueFilter
 from portal.admin_spreadsheets import BackgroundImportMixin
 from portal.references import is_valid_reference, normalize_reference
+from portal.templatetags.portal import moment
 
 from . import staff_views
 from .models import (
@@ -285,10 +285,10 @@ class TicketAdmin(ReadOnlyAdminMixin, CandidateColumnsMixin, OfficeScopedAdmin):
     def due(self, ticket):
         if ticket.due_at is None:
             return "—"
-        moment = date_format(timezone.localtime(ticket.due_at), "Y-m-d H:i")
+        shown = moment(ticket.due_at)
         if ticket.is_overdue:
-            return format_html('<span class="overdue">{} ({})</span>', moment, _("overdue"))
-        return moment
+            return format_html('<span class="overdue">{} ({})</span>', shown, _("overdue"))
+        return shown
 
     @admin.action(description=_("Take the selected requests (assign to me)"), permissions=["take"])
     def take_selected(self, request, queryset):

@@ -23,7 +23,7 @@ def test_the_count_stops_at_the_cap_and_says_so(client, five, reviewer_urumqi, m
         html = client.get(CHANGELIST).content.decode()
     assert "3+ applications" in html
     counts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT COUNT(*)")]
-    assert len(counts) == 1 and "LIMIT 4" in counts[0] and "ORDER BY" not in counts[0]
+    assert len(counts) == 1 and "LIMIT 4" in counts[0] and "JOIN" not in counts[0]
 
     monkeypatch.setattr(CappedCountPaginator, "cap", 10)
     html = client.get(CHANGELIST).content.decode()
