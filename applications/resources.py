@@ -231,10 +231,18 @@ class ApplicationExportResource(SafeExportResource):
         return application.candidate.masked_document_number
 
     def dehydrate_qualification(self, application):
-        return str(application.get_qualification_display())
+        return self.label("qualification", application.qualification)
 
     def dehydrate_status(self, application):
-        return str(application.get_status_display())
+        return self.label("status", application.status)
+
+    def label(self, field, value):
+        """The choice's label in the export's language. Model.get_FOO_display hashes every (lazy) label of the
+        field again for each call: a third of the time of a 50,000-row export."""
+        labels = self.__dict__.setdefault("_labels", {})
+        if field not in labels:
+            labels[field] = {key: str(text) for key, text in Application._meta.get_field(field).flatchoices}
+        return labels[field].get(value, value)
 
     def dehydrate_decided_by(self, application):
         return application.decided_by.get_username() if application.decided_by_id else ""

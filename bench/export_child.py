@@ -9,7 +9,6 @@ def main(rows, path):
     django.setup()
     from django.contrib.admin.sites import site
     from django.test import RequestFactory
-    from import_export.formats.base_formats import XLSX
 
     from applications.models import Application
     from offices.models import User
@@ -20,7 +19,7 @@ def main(rows, path):
     queryset = admin.get_export_queryset(request).order_by("pk")[:rows]
     resource = admin.get_export_resource_classes(request)[0]()
     dataset = resource.export(queryset=queryset)
-    content = XLSX().export_data(dataset)
+    content = admin.get_export_formats()[0]().export_data(dataset)  # settings.IMPORT_EXPORT_FORMATS, as the admin
     with open(path, "wb") as out:
         out.write(content)
     assert len(dataset) == rows, len(dataset)

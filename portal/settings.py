@@ -13,6 +13,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from import_export.formats import base_formats
 
+from portal.xlsx import StreamingXLSX
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
 # Runtime files of the zero-setup defaults (database, broker queue, emails, uploads) live here, untracked.
@@ -257,7 +259,7 @@ IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_USE_TRANSACTIONS = True
-IMPORT_EXPORT_FORMATS = [base_formats.XLSX, base_formats.CSV]
+IMPORT_EXPORT_FORMATS = [StreamingXLSX, base_formats.CSV]
 # Files and changelists with more rows than this are imported or exported by the worker (portal.SpreadsheetJob),
 # with progress in the admin and a download when ready; jobs and their files are deleted after some days.
 PORTAL_BACKGROUND_SPREADSHEET_ROWS = env_int("PORTAL_BACKGROUND_SPREADSHEET_ROWS", 1000)

@@ -25,6 +25,8 @@ from django.utils.translation import gettext
 from import_export.formats import base_formats
 from import_export.signals import post_export, post_import
 
+from portal.xlsx import StreamingXLSX
+
 from .privacy import mask_text
 
 EXPORT_CHUNK_ROWS = 2000  # rows read per query, and how often an export saves its progress
@@ -32,7 +34,7 @@ IMPORT_PROGRESS_EVERY = 200  # rows between two progress counts of an import (in
 PROGRESS_CACHE_SECONDS = 24 * 3600
 REPORTED_ERRORS = 200  # per-row errors kept in a job's report; the rest are counted
 REPORTED_UNMATCHED = 1000
-FORMATS = {"xlsx": base_formats.XLSX, "csv": base_formats.CSV}
+FORMATS = {"xlsx": StreamingXLSX, "csv": base_formats.CSV}
 
 
 def format_name(file_format):
