@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.admin import helpers
+from django.contrib.admin.views.main import ChangeList
 from django.http import Http404
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -25,6 +26,20 @@ class ReadOnlyAdminMixin:
         return False
 
 
+class PortalChangeList(ChangeList):
+    """Django's changelist, with the filters carried by each row's link (?_changelist_filters=…, so that staff
+    come back to the filtered list) added once per page: Django resolves every row's URL again to decide that,
+    half a millisecond a row whenever a filter is on."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.row_filters, self.preserved_filters = self.preserved_filters, ""
+
+    def url_for_result(self, result):
+        url = super().url_for_result(result)
+        return f"{url}?{self.row_filters}" if self.row_filters else url
+
+
 class OfficeScopedAdmin(admin.ModelAdmin):
     """Changelist, change view, history, delete, actions and exports see only the user's office.
 
@@ -34,6 +49,9 @@ class OfficeScopedAdmin(admin.ModelAdmin):
     """
 
     paginator = CappedCountPaginator
+
+    def get_changelist(self, request, **kwargs):
+        return PortalChangeList
 
     def get_queryset(self, request):
         return super().get_queryset(request).for_user(request.user)

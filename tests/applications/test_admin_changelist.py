@@ -144,3 +144,14 @@ def test_no_add_and_no_edit_in_the_admin(client, session_2024, urumqi, reviewer_
     assert response.status_code == 403
     assert Application.objects.get(pk=app.pk).status == "submitted"
     assert client.post(f"{CHANGELIST}{app.pk}/delete/").status_code == 403
+
+
+def test_row_links_carry_the_filters_back_to_the_filtered_list(client, session_2024, urumqi, reviewer_urumqi):
+    app = application(session_2024, urumqi)
+    client = staff_client(client, reviewer_urumqi)
+    html = client.get(CHANGELIST, {"status__exact": "submitted", "q": app.reference}).content.decode()
+    # As Django's own changelist writes them (the change view's "Save" returns to this list).
+    filters = "_changelist_filters=status__exact%3Dsubmitted%26q%3D" + app.reference
+    assert f'href="/admin/applications/application/{app.pk}/change/?{filters}"' in html
+    plain = client.get(CHANGELIST).content.decode()
+    assert f'href="/admin/applications/application/{app.pk}/change/"' in plain
