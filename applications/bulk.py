@@ -13,7 +13,7 @@ from django.db.models import CharField, Exists, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext as _
 
-from notifications.models import OutboxMessage, enqueue_emails, render_email
+from notifications.models import OutboxMessage, enqueue_emails, render_emails
 from offices.models import Office
 from portal import audit
 
@@ -127,32 +127,40 @@ def emailed(key):
     return Exists(OutboxMessage.objects.filter(dedup_key=dedup_key))
 
 
-def candidate_email(application, template_name, key, **context):
-    """The unsaved outbox row Application.email_candidate would queue."""
-    return OutboxMessage(
-        dedup_key=f"application:{application.pk}:{key}",
-        recipient=application.email,
-        language=application.language,
-        template="message",
-        context=render_email(template_name, application.language, {"application": application, **context}),
-        office=application.office,
-    )
+def candidate_emails(template_name, items):
+    """The unsaved outbox rows Application.email_candidate would queue, for [(application, key, context)]:
+    rendered one language at a time (render_emails)."""
+    by_language = {}
+    for item in items:
+        by_language.setdefault(item[0].language, []).append(item)
+    messages = []
+    for language, group in by_language.items():
+        rendered = render_emails(template_name, language, [{"application": a, **context} for a, _key, context in group])
+        messages += [
+            OutboxMessage(
+                dedup_key=f"application:{application.pk}:{key}",
+                recipient=application.email,
+                language=application.language,
+                template="message",
+                context=text,
+                office=application.office,
+            )
+            for (application, key, _context), text in zip(group, rendered, strict=True)
+        ]
+    return messages
 
 
 def email_candidates(pks, template_name, key, **context):
     """Queue, once each, the same email for many applications; returns how many were queued now."""
-    messages = [candidate_email(application, template_name, key, **context) for application in with_email_context(pks)]
-    return len(enqueue_emails(messages))
+    items = [(application, key, context) for application in with_email_context(pks)]
+    return len(enqueue_emails(candidate_emails(template_name, items)))
 
 
 def email_status_changes(events):
     """Application.notify_status for many history entries: one email each (key event:<pk>)."""
     applications = {a.pk: a for a in with_email_context([event.application_id for event in events])}
-    messages = [
-        candidate_email(applications[event.application_id], STATUS_CHANGE, f"event:{event.pk}", event=event)
-        for event in events
-    ]
-    return len(enqueue_emails(messages))
+    items = [(applications[event.application_id], f"event:{event.pk}", {"event": event}) for event in events]
+    return len(enqueue_emails(candidate_emails(STATUS_CHANGE, items)))
 
 
 # Batch approval -------------------------------------------------------------------------------------------------

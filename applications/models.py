@@ -434,7 +434,9 @@ class Application(models.Model):
             models.Index(
                 fields=["due_at", "id"], name="application_open_due_all", condition=models.Q(status__in=OPEN_STATUSES)
             ),
-            models.Index(fields=["session", "status"], name="application_session_status"),
+            # A session's applications in one status, in pk order: the sweeps' locked chunks (the reminders over the
+            # approved, unpaid ones; lapse and close) read their next chunk from here at any volume.
+            models.Index(fields=["session", "status", "id"], name="application_session_status_id"),
             models.Index(fields=["candidate", "session"], name="application_candidate"),
         ]
 

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, connections, models, router, transaction
 from django.db.models import F
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -168,8 +168,19 @@ class OutboxMessage(models.Model):
 
 def render_email(template_name, language, context):
     """Subject (the first line) and body of `<template_name>.<language>.txt`, for the generic template."""
+    return render_emails(template_name, language, [context])[0]
+
+
+def render_emails(template_name, language, contexts):
+    """render_email for many contexts in one language: the template is looked up and the language switched
+    once, not per email (a sweep renders 50,000)."""
     with translation.override(language):
-        text = render_to_string(f"{template_name}.{language}.txt", context)
+        template = get_template(f"{template_name}.{language}.txt")
+        texts = [template.render(context) for context in contexts]
+    return [_subject_and_body(text) for text in texts]
+
+
+def _subject_and_body(text):
     subject, _newline, body = text.strip().partition("\n")
     return {"subject": subject.strip(), "body": body.strip()}
 
