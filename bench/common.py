@@ -1,5 +1,6 @@
 """Timing, statistics and the printed line of a scenario."""
 
+import gc
 import math
 import statistics
 import time
@@ -47,7 +48,10 @@ def rolled_back():
 
 
 def measure(function, runs, warmup=1):
-    """[(ms, queries, sql_ms, result)] of `runs` calls after `warmup` ones."""
+    """[(ms, queries, sql_ms, result)] of `runs` calls after `warmup` ones. The garbage of the scenarios before
+    (the plain admin's pages at the national scale build millions of objects) is collected first, so that no
+    page pays for another's."""
+    gc.collect()
     samples = []
     for n in range(warmup + runs):
         with CaptureQueriesContext(connection) as queries:
