@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.db.models import Q
 from django.urls import path, reverse
 from django.utils import timezone
@@ -179,43 +179,6 @@ class ApplicationAdmin(
     list_per_page = 100
     actions = ["approve_selected", "reject_selected"]
     inlines = [ApplicationEventInline]
-    readonly_fields = (
-        "reference",
-        "status",
-        "session",
-        "office",
-        "submitted_at",
-        "due",
-        "decided_at",
-        "decided_by",
-        "rejection_reason",
-        "message_to_candidate",
-        "escalated_at",
-        "paid_at",
-        "payment_code",
-        "candidate_name",
-        "document_type",
-        "document_number_full",
-        "masked_document_number",
-        "birth_date",
-        "gender",
-        "nationality",
-        "email",
-        "phone",
-        "language",
-        "qualification",
-        "school",
-        "major",
-        "graduation_date",
-        "work_start_date",
-        "claimed_insured_months",
-        "verified_insured_months",
-        "ce_professional_credits",
-        "ce_public_credits",
-        "subjects",
-        "uploads",
-        "checks_now",
-    )
 
     class Media:
         css = {"all": ["applications/admin.css"]}
@@ -261,6 +224,9 @@ class ApplicationAdmin(
         return shown
 
     # Change view --------------------------------------------------------------------------------------
+
+    def get_readonly_fields(self, request, obj=None):
+        return flatten_fieldsets(self.get_fieldsets(request, obj))  # nothing is edited here: all of it
 
     def get_fieldsets(self, request, obj=None):
         number = "document_number_full" if self.shows_full_number(request) else "masked_document_number"

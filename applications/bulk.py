@@ -40,7 +40,8 @@ EMAIL_FIELDS = (
 
 def in_locked_chunks(queryset, handle, chunk=CHUNK):
     """Call handle([(pk, status)]) on `queryset` in chunks of `chunk` rows, in pk order, each chunk locked
-    (FOR UPDATE) in its own transaction; returns the list of what handle returned.
+    (FOR UPDATE) in its own transaction; returns the list of what handle returned. The requests' sweeps
+    (tickets/sweeps.py) use it too.
 
     A decision or payment that holds a row's lock is waited for, and the row is left out if it no longer
     matches; one that comes later waits for the chunk's commit and sees the new status.

@@ -40,8 +40,9 @@ def latest_applications(session, numbers, *, lock=False):
 
 def unmatched(session, payments):
     """The payments that match no application of the session (the dry run's list); nothing is locked."""
-    latest = latest_applications(session, [id_numbers.normalize(p.document_number) for p in payments])
-    return [payment for payment in payments if id_numbers.normalize(payment.document_number) not in latest]
+    numbers = [id_numbers.normalize(payment.document_number) for payment in payments]
+    latest = latest_applications(session, numbers)
+    return [payment for payment, number in zip(payments, numbers, strict=True) if number not in latest]
 
 
 def apply_payments(session, payments, now=None):
@@ -57,11 +58,12 @@ def apply_payments(session, payments, now=None):
 
 
 def _apply_chunk(session, payments, now):
-    latest = latest_applications(session, [id_numbers.normalize(p.document_number) for p in payments], lock=True)
+    numbers = [id_numbers.normalize(payment.document_number) for payment in payments]
+    latest = latest_applications(session, numbers, lock=True)
     state = {pk: [status, code] for pk, status, code in latest.values()}  # as this chunk leaves them
     to_pay, outcome = [], {"paid": 0, "unmatched": 0, "not_applied": 0}
-    for payment in payments:
-        match = latest.get(id_numbers.normalize(payment.document_number))
+    for payment, number in zip(payments, numbers, strict=True):
+        match = latest.get(number)
         payment.application_id = match[0] if match else None
         status, code = state[payment.application_id] if match else (None, None)
         if match is None:

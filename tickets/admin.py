@@ -1,5 +1,5 @@
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Min, Q
@@ -340,32 +340,7 @@ class TicketAdmin(ReadOnlyAdminMixin, CandidateColumnsMixin, OfficeScopedAdmin):
         return DETAIL_DISPLAYS[(obj.kind, request.user.has_perm(FULL_NUMBERS))]
 
     def get_readonly_fields(self, request, obj=None):
-        common = [
-            "reference",
-            "kind",
-            "status",
-            "office",
-            "session",
-            "submitted_at",
-            "due",
-            "deadline",
-            "assigned_to",
-            "verified_at",
-            "identity_verified_how",
-            "escalated_at",
-            "closed_at",
-            "candidate_name",
-            "document_type",
-            "document_number_full",
-            "masked_document_number",
-            "birth_date",
-            "gender",
-            "nationality",
-            "email",
-            "phone",
-            "language",
-        ]
-        return common + (self._detail_rows(request, obj) if obj is not None else [])
+        return flatten_fieldsets(self.get_fieldsets(request, obj))  # nothing is edited here: all of it
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         ticket = self.get_object(request, unquote(object_id))  # another office's: 404

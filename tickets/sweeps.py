@@ -9,9 +9,9 @@ Emails are queued in that transaction and sent after commit.
 """
 
 from django.conf import settings
-from django.db import transaction
 from django.utils.translation import gettext as _
 
+from applications.bulk import in_locked_chunks, pks_of
 from applications.sweeps import EscalationRecipients, escalation_note
 from notifications.models import OutboxMessage, enqueue_emails, render_email
 from offices.models import Office
@@ -34,7 +34,8 @@ def expire_unverified_tickets(now):
     due = Ticket.objects.filter(status=Status.SUBMITTED, deadline__lte=now)
     note = _("Not verified in person by the deadline.")
 
-    def expire(pks):
+    def expire(rows):
+        pks = pks_of(rows)
         Ticket.objects.filter(pk__in=pks).update(status=Status.EXPIRED, closed_at=now)
         tickets = _with_email_context(pks)
         # update() sends no signal: the audit entries are written in bulk too.
@@ -60,7 +61,7 @@ def expire_unverified_tickets(now):
         )
         return len(pks), _email_expired(tickets, {event.ticket_id: event for event in events})
 
-    results = _in_locked_chunks(due, expire)
+    results = in_locked_chunks(due, expire)
     expired, emails = (sum(counts) for counts in zip(*results, strict=True)) if results else (0, 0)
     return f"{expired} expired at the in-person deadline, {emails} emails queued"
 
@@ -93,7 +94,8 @@ def escalate_overdue_tickets(now):
     overdue = Ticket.objects.overdue(now).filter(sla_escalated_at__isnull=True)
     recipients = EscalationRecipients()
 
-    def escalate(pks):
+    def escalate(rows):
+        pks = pks_of(rows)
         messages, events, escalated = [], [], []
         tickets = _with_email_context(pks)
         for ticket in tickets:
@@ -123,7 +125,7 @@ def escalate_overdue_tickets(now):
         TicketEvent.objects.bulk_create(events, batch_size=CHUNK)
         return len(escalated), len(enqueue_emails(messages))
 
-    results = _in_locked_chunks(overdue, escalate)
+    results = in_locked_chunks(overdue, escalate)
     escalated, emails = (sum(counts) for counts in zip(*results, strict=True)) if results else (0, 0)
     return recipients.summary(f"{escalated} escalated, {emails} emails queued")
 
@@ -149,25 +151,6 @@ def _escalation_email(ticket, user):
 
 
 # Shared steps -------------------------------------------------------------------------------------------------
-
-
-def _in_locked_chunks(queryset, handle):
-    """Call handle([pk]) on `queryset` in chunks of CHUNK rows, in pk order, each chunk locked (FOR UPDATE)
-    in its own transaction; returns the list of what handle returned (as in applications/sweeps.py).
-
-    A step at the counter that holds a row's lock is waited for, and the row is left out if it no longer
-    matches; one that comes later waits for the chunk's commit and sees the new status.
-    """
-    results, last = [], 0
-    while True:
-        with transaction.atomic():
-            pks = list(
-                queryset.filter(pk__gt=last).order_by("pk").select_for_update().values_list("pk", flat=True)[:CHUNK]
-            )
-            if not pks:
-                return results
-            results.append(handle(pks))
-        last = pks[-1]
 
 
 def _with_email_context(pks):
