@@ -36,6 +36,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/lint-imports
 
 # Uses PostgreSQL when DATABASE_URL names it, or when one answers on 127.0.0.1:5432; SQLite otherwise,
 # skipping (and listing) the tests that need PostgreSQL.

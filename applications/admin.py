@@ -10,12 +10,12 @@ from django.utils.translation import ngettext
 from import_export.admin import ExportMixin, ImportMixin
 from import_export.forms import ConfirmImportForm, ImportForm
 
+from core import audit, id_numbers
+from core.admin_filters import DueFilter
+from core.references import is_valid_reference, normalize_reference
+from core.templatetags.portal import moment
 from offices.admin_scoping import OfficeScopedAdmin, ReadOnlyAdminMixin
-from portal import audit, id_numbers
-from portal.admin_filters import DueFilter
 from portal.admin_spreadsheets import BackgroundExportMixin, BackgroundImportMixin
-from portal.references import is_valid_reference, normalize_reference
-from portal.templatetags.portal import moment
 
 from . import staff_views
 from .admin_candidate import CandidateColumnsMixin
@@ -322,7 +322,7 @@ class ApplicationAdmin(
             application = self.get_object(request, unquote(object_id))
             extra_context["decisions"] = [
                 (staff_views.decision_url(self, application, decision), decision.label)
-                for decision in staff_views.available_decisions(application)
+                for decision in staff_views.available_decisions(application, request.user)
             ]
         response = super().change_view(request, object_id, form_url, extra_context)
         shown = getattr(response, "context_data", None) or {}

@@ -6,10 +6,12 @@ import uuid
 
 from django.core.files.base import ContentFile
 
+from core.id_numbers import check_digit
+from core.transitions import Act
 from offices.models import Office, User
-from portal.id_numbers import check_digit
 
-from .models import Application, ExamSession, Status
+from .models import Application, ExamSession
+from .workflow import APPLICATIONS
 
 # name, document type, birth date, gender, office, qualification, work start, insured months, language
 PEOPLE = [
@@ -80,6 +82,17 @@ def submit(person, serial, session, now):
     return application
 
 
+def approve(application, reviewer, now):
+    """As a reviewer approves: the months of the social-insurance PDF recorded first; a check still red is
+    overridden with a reason, which the history shows."""
+    if application.verified_insured_months is None:
+        application.record_verified_months(reviewer, application.claimed_insured_months, now=now)
+    act = Act(by=reviewer, now=now)
+    problems = [guard.check(application, act) for guard in APPLICATIONS.transitions["approve"].guards]
+    override = "已现场核对学历与社保缴费证明原件。" if any(problems) else ""
+    application.approve(reviewer, now=now, override=override)
+
+
 def create_demo_applications(session: ExamSession, past_session: ExamSession, now):
     reviewer = User.objects.get(username="reviewer_urumqi")
     kashgar_reviewer = User.objects.get(username="reviewer_kashgar")
@@ -92,20 +105,20 @@ def create_demo_applications(session: ExamSession, past_session: ExamSession, no
     # 1 (Urumqi) and 7 (Kashgar) stay submitted and overdue; 3 stays submitted with the young-candidate flag.
     apps[4].return_for_correction(reviewer, "请上传完整的社保缴费证明（需显示全部缴费月份）。", now=recent)
     apps[5].record_verified_months(reviewer, 132, now=recent)
-    apps[5].approve(reviewer, now=recent)
-    apps[9].approve(reviewer, now=recent)
+    approve(apps[5], reviewer, recent)
+    approve(apps[9], reviewer, recent)
     apps[6].reject(reviewer, "work_years", "社保缴费月数不足。", now=recent)
     apps[2].withdraw(now=recent)
-    apps[8].approve(kashgar_reviewer, now=recent)
+    approve(apps[8], kashgar_reviewer, recent)
     apps[8].mark_paid(recent, f"DEMO{apps[8].pk:06d}", now=recent)
     submit(PEOPLE[10], 11, session, recent)  # foreign candidate: waits for in-person review
 
     # Lapsed and closed exist only after a session's deadlines: shown in the 2024 session.
     past_open = past_session.registration_opens + datetime.timedelta(days=2)
     lapsed = submit(PEOPLE[0], 21, past_session, past_open)
-    lapsed.approve(reviewer, now=past_open)
-    lapsed._change(Status.LAPSED, actor="system", now=past_session.payment_closes, notify=False)
+    approve(lapsed, reviewer, past_open)
+    APPLICATIONS.run_one("lapse", lapsed, Act(actor="system", now=past_session.payment_closes))
     closed = submit(PEOPLE[1], 22, past_session, past_open)
     closed.return_for_correction(reviewer, "请补充学历证书。", now=past_open)
-    closed._change(Status.CLOSED, actor="system", now=past_session.registration_closes, notify=False)
+    APPLICATIONS.run_one("close", closed, Act(actor="system", now=past_session.registration_closes))
     return Application.objects.count()

@@ -10,24 +10,106 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
 
-from offices.models import REGIONAL_OFFICE_CODE, Office
-from portal import id_numbers
-from portal.forms import (
+from core import id_numbers
+from core.forms import (
     CheckedFileField,
     DateInput,
     HoneypotMixin,
-    IdentityForm,
     KeptUploadsMixin,
     OfficeChoiceField,
     SubmissionKeyForm,
     phone_validator,
 )
-from portal.references import is_valid_reference, normalize_reference
-from portal.templatetags.portal import moment
-from portal.uploads import PDF
+from core.references import is_valid_reference, normalize_reference
+from core.templatetags.portal import moment
+from core.uploads import PDF
+from offices.models import REGIONAL_OFFICE_CODE, Office
 
 from .eligibility import Qualification
-from .models import Application
+from .models import Application, Candidate
+
+# The candidate's identity: one form part on every public form (applications and requests).
+
+
+def _gender_choices():
+    return Candidate.Gender.choices
+
+
+IDENTITY_FIELDS = ("name", "document_type", "document_number", "birth_date", "gender", "nationality")
+
+
+class IdentityForm(forms.Form):
+    """Who the candidate is, with the same rules on every public form: the number is checked with
+    id_numbers.parse_document and must agree with the birth date and gender typed; a foreign document
+    needs the nationality. Use it as a base next to the form's own fields; clean() runs the checks."""
+
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("As written on your identity document."))
+    document_type = forms.ChoiceField(label=_("Identity document"), choices=id_numbers.DocumentType.choices)
+    document_number = forms.CharField(label=_("Document number"), max_length=32)
+    birth_date = forms.DateField(label=_("Birth date"), widget=DateInput)
+    gender = forms.ChoiceField(label=_("Gender"), choices=_gender_choices, widget=forms.RadioSelect)
+    nationality = forms.CharField(
+        label=_("Nationality"),
+        max_length=64,
+        required=False,
+        help_text=_("Only for a foreign passport or a foreign permanent residence ID card."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("document_type", id_numbers.DocumentType.RESIDENT_ID)
+
+    def clean(self):
+        cleaned = super().clean()
+        self.clean_identity()
+        return cleaned
+
+    def clean_identity(self):
+        cleaned = self.cleaned_data
+        document_type, number = cleaned.get("document_type"), cleaned.get("document_number")
+        if not (document_type and number):
+            return
+        try:
+            parsed = id_numbers.parse_document(document_type, number)
+        except ValidationError as error:
+            self.add_error("document_number", error)
+            return
+        cleaned["document_number"] = parsed.number
+        if parsed.birth_date and cleaned.get("birth_date") and cleaned["birth_date"] != parsed.birth_date:
+            self.add_error(
+                "birth_date",
+                ValidationError(
+                    _("This differs from the birth date in your document number (%(date)s)."),
+                    code="birth_date_mismatch",
+                    params={"date": parsed.birth_date.isoformat()},
+                ),
+            )
+        if parsed.gender and cleaned.get("gender") and cleaned["gender"] != parsed.gender:
+            self.add_error(
+                "gender",
+                ValidationError(
+                    _("This differs from the gender in your document number (%(gender)s)."),
+                    code="gender_mismatch",
+                    params={"gender": dict(_gender_choices())[parsed.gender]},
+                ),
+            )
+        if document_type in id_numbers.FOREIGN_DOCUMENTS and not cleaned.get("nationality", "").strip():
+            self.add_error(
+                "nationality",
+                ValidationError(_("Enter the nationality shown on your document."), code="nationality_required"),
+            )
+
+    def is_foreign(self):
+        return self.cleaned_data.get("document_type") in id_numbers.FOREIGN_DOCUMENTS
+
+    def identity(self):
+        """The identity as Candidate fields (nationality only for foreign documents: the default otherwise)."""
+        data = self.cleaned_data
+        identity = {name: data[name] for name in IDENTITY_FIELDS if name != "nationality"}
+        if data["document_type"] in id_numbers.FOREIGN_DOCUMENTS:
+            identity["nationality"] = data["nationality"].strip()
+        return identity
+
 
 SUBJECT_FIELDS = ("subject_practice", "subject_management", "subject_law")
 DETAIL_FIELDS = (

@@ -8,11 +8,12 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import id_numbers
+from core.references import new_reference
+from core.transitions import Act, Refused
+from core.uploads import upload_path
 from offices import workdays
 from offices.scoping import OfficeScopedQuerySet
-from portal import id_numbers
-from portal.references import new_reference
-from portal.uploads import upload_path
 
 from . import eligibility
 from .eligibility import Qualification
@@ -221,22 +222,6 @@ class ExamSession(models.Model):
 
 
 class CandidateQuerySet(models.QuerySet):
-    def for_user(self, user):
-        """A candidate is visible to an office when one of their applications or tickets belongs to it."""
-        if user is None or not user.is_authenticated or not user.is_active or not user.is_staff:
-            return self.none()
-        if user.sees_all_offices:
-            return self
-        if not user.office_id:
-            return self.none()
-        from tickets.models import Ticket
-
-        office = user.office_id
-        return self.filter(
-            models.Q(pk__in=Application.objects.filter(office_id=office).values("candidate_id"))
-            | models.Q(pk__in=Ticket.objects.filter(office_id=office).values("candidate_id"))
-        )
-
     def by_document(self, document_type, number):
         return self.filter(document_type=document_type, document_number=id_numbers.normalize(number)).first()
 
@@ -318,8 +303,8 @@ class RejectionReason(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class InvalidTransition(Exception):
-    """A decision that the application's current status does not allow (shown to the user as is)."""
+# A decision that the application's status or a precondition does not allow (shown to the user as is).
+InvalidTransition = Refused
 
 
 class ApplicationQuerySet(OfficeScopedQuerySet):
@@ -589,7 +574,7 @@ class Application(models.Model):
                     **details,
                 )
                 application.attach_files(files)
-                application.due_at = application._due_from(now)
+                application.due_at = application.due_from(now)
                 # A candidate created just now has no other application to be a duplicate of.
                 others = [] if new_candidate else None
                 application.run_checks(other_references=others)
@@ -653,29 +638,13 @@ class Application(models.Model):
             other.run_checks()
             other.save(update_fields=["checks", *FLAG_FIELDS])
 
-    # State changes: each locks the row, checks the allowed next status, writes history and queues the email.
+    # State changes: each is a transition of applications/workflow.py, run by the engine (core/transitions.py),
+    # which locks the row, checks the status table and the preconditions, writes history and queues the email.
 
-    def _change(self, to, *, by=None, actor="staff", note="", now=None, notify=True, require=None, **changes):
-        now = now or timezone.now()
-        with transaction.atomic():
-            locked = type(self).objects.select_for_update().select_related("session", "candidate").get(pk=self.pk)
-            if to not in TRANSITIONS[locked.status] or (require and locked.status not in require):
-                raise InvalidTransition(locked.refusal(to))
-            event = locked._apply(to, by=by, actor=actor, note=note, now=now, **changes)
-            if notify:
-                locked.notify_status(event)
-        self.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
-        return event
+    def _transition(self, name, **act):
+        from .workflow import APPLICATIONS
 
-    def _apply(self, to, *, by, actor, note, now, **changes):
-        from_status = self.status
-        self.status = to
-        for field, value in changes.items():
-            setattr(self, field, value)
-        self.save()
-        return ApplicationEvent.objects.create(
-            application=self, at=now, by=by, actor=actor, from_status=from_status, to_status=to, note=note
-        )
+        return APPLICATIONS.run_one(name, self, Act(**act))
 
     def refusal(self, to):
         """Why the application cannot move to `to` now, in words for the person who tried."""
@@ -688,64 +657,31 @@ class Application(models.Model):
             return _("%(ref)s is already “%(status)s” (%(by)s, %(at)s); it cannot become “%(to)s”.") % params
         return _("%(ref)s is “%(status)s”; it cannot become “%(to)s”.") % params
 
-    def approve(self, by, note="", now=None):
-        now = now or timezone.now()
-        return self._change(Status.APPROVED, by=by, note=note, now=now, decided_at=now, decided_by=by)
+    def approve(self, by, note="", now=None, override=""):
+        """`override`: the reviewer's reason for approving although the months are not verified or a check is
+        not green (kept in the history); without it such an application is refused."""
+        return self._transition("approve", by=by, note=note, now=now, override=override)
 
     def reject(self, by, reason, note="", now=None):
-        if reason not in RejectionReason.values:
-            raise ValidationError({"rejection_reason": _("Choose a reason for the rejection.")})
-        now = now or timezone.now()
-        return self._change(
-            Status.REJECTED,
-            by=by,
-            note=note,
-            now=now,
-            decided_at=now,
-            decided_by=by,
-            rejection_reason=reason,
-            message_to_candidate=note,
-        )
+        return self._transition("reject", by=by, note=note, now=now, data={"reason": reason})
 
     def return_for_correction(self, by, note, now=None):
-        if not note.strip():
-            raise ValidationError({"message_to_candidate": _("Say what the candidate must correct.")})
-        return self._change(Status.RETURNED, by=by, note=note, now=now, message_to_candidate=note)
+        return self._transition("return", by=by, note=note.strip(), now=now)
 
     def finish_in_person_review(self, by, note="", now=None):
         """The foreign candidate came with the originals: the application joins the normal review."""
-        now = now or timezone.now()
-        return self._change(
-            Status.SUBMITTED,
-            by=by,
-            note=note,
-            now=now,
-            notify=False,
-            require=(Status.IN_PERSON_REVIEW,),
-            due_at=self._due_from(now),
-        )
+        return self._transition("in-person-done", by=by, note=note, now=now)
 
     def withdraw(self, now=None):
-        return self._change(Status.WITHDRAWN, actor="candidate", now=now)
+        return self._transition("withdraw", actor="candidate", now=now)
 
     def resubmit(self, now=None):
         """The candidate corrected a returned application: it is reviewed again with a new due time."""
-        now = now or timezone.now()
-        self.run_checks()
-        checks = {f: getattr(self, f) for f in ("checks", *FLAG_FIELDS)}
-        return self._change(
-            Status.SUBMITTED, actor="candidate", now=now, submitted_at=now, due_at=self._due_from(now), **checks
-        )
+        return self._transition("resubmit", actor="candidate", now=now)
 
     def mark_paid(self, paid_at, payment_code, now=None):
-        return self._change(
-            Status.PAID,
-            actor="system",
-            now=now,
-            paid_at=paid_at,
-            payment_code=payment_code,
-            note=_("Payment %(code)s at %(at)s") % {"code": payment_code, "at": timezone.localtime(paid_at)},
-        )
+        payment = Payment(paid_at=paid_at, payment_code=payment_code)
+        return self._transition("pay", actor="system", now=now, data={"payments": {self.pk: payment}})
 
     def record_verified_months(self, by, months, now=None):
         """Record what the social-insurance PDF shows; the checks use it from now on (no status change)."""
@@ -767,7 +703,7 @@ class Application(models.Model):
             )
         self.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
 
-    def _due_from(self, moment):
+    def due_from(self, moment):
         """SLA working days after `moment`, capped at payment close (or the candidate cannot pay)."""
         due = workdays.add_workdays(moment, self.session.review_sla_workdays)
         return min(due, self.session.payment_closes)

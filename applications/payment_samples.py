@@ -10,8 +10,8 @@ from pathlib import Path
 import tablib
 from django.utils import timezone
 
+from core.id_numbers import check_digit
 from offices.workdays import BEIJING
-from portal.id_numbers import check_digit
 
 from .models import Application, Status
 

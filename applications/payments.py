@@ -12,11 +12,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal import id_numbers
-from portal.bulk_update import update_many
+from core import id_numbers
+from core.bulk_update import update_many
+from core.transitions import Act, Refused
 
 from . import bulk
 from .models import DEAD_STATUSES, Application, Status
+from .workflow import APPLICATIONS
 
 CHUNK = 1000
 
@@ -88,21 +90,12 @@ def _apply_chunk(session, payments, now):
 
 
 def _mark_paid(to_pay, now):
-    """Application.mark_paid for many: (payment, former status) pairs, one application each."""
-    rows = [(payment.application_id, status) for payment, status in to_pay]
-    bulk.check_transitions(rows, Status.PAID)
-    changes = {
-        payment.application_id: {"paid_at": payment.paid_at, "payment_code": payment.payment_code}
-        for payment, _status in to_pay
-    }
-    update_many(
-        [Application(pk=pk, status=Status.PAID, **fields) for pk, fields in changes.items()],
-        ["status", "paid_at", "payment_code"],
-    )
-    notes = {payment.application_id: payment_note(payment) for payment, _status in to_pay}
-    events = bulk.record_transitions(rows, Status.PAID, now=now, notes=notes, changes=changes)
-    bulk.email_status_changes(events)
+    """The "pay" transition for (payment, former status) pairs, one application each, on the rows this chunk
+    holds locked."""
+    payments = {payment.application_id: payment for payment, _status in to_pay}
+    outcome = APPLICATIONS.run_locked("pay", list(payments), Act(actor="system", now=now, data={"payments": payments}))
+    if outcome.refused:
+        raise Refused(" ".join(str(message) for _record, message in outcome.refused))
 
 
-def payment_note(payment):
-    return _("Payment %(code)s at %(at)s") % {"code": payment.payment_code, "at": timezone.localtime(payment.paid_at)}
+payment_note = bulk.payment_note

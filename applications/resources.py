@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 from import_export.results import RowResult
 
-from portal import id_numbers
-from portal.resources import SafeExportResource, normalise_headers
+from core import id_numbers
+from core.resources import SafeExportResource, normalise_headers
 
 from . import payments
 from .models import Application, Payment

@@ -12,21 +12,20 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.admin import helpers
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, SuspiciousFileOperation, ValidationError
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from portal.uploads import CONTENT_TYPES
+from core.transitions import Act, Refused
+from core.uploads import CONTENT_TYPES
 
-from . import bulk
-from .models import EDITABLE_BY_CANDIDATE, TRANSITIONS, Application, InvalidTransition, RejectionReason, Status
+from .models import EDITABLE_BY_CANDIDATE, RejectionReason, Status
+from .workflow import APPLICATIONS, REVIEW
 
 # Upload field → the field holding the name the candidate gave the file.
 FILE_FIELDS = {
@@ -85,33 +84,78 @@ class ReturnForm(forms.Form):
         return note
 
 
+class ApproveForm(NoteForm):
+    """The note, and when the approval's preconditions fail, the reviewer's reason for overriding them: an
+    explicit, recorded decision (kept in the history), never a silent click."""
+
+    override = forms.CharField(
+        label=_("Reason for approving despite the failing checks"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text=_("Kept in the history. A batch approval never overrides a failing check."),
+    )
+
+    def __init__(self, *args, problems=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.problems = list(problems)
+        if not self.problems:
+            del self.fields["override"]
+
+    def clean_override(self):
+        override = self.cleaned_data.get("override", "").strip()
+        if self.problems and not override:
+            raise ValidationError(_("Give the reason for approving although the checks above fail."))
+        return override
+
+
 # Single decisions -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Decision:
+    """A button of the change page. A decision with a transition is offered exactly when the workflow
+    (applications/workflow.py) allows it for this user; the engine checks it again on the locked row."""
+
     slug: str
     label: Any
     form_class: type[forms.Form]
-    target: str | None  # the status it leads to (None: the status does not change)
     done: Any
-    run: Any  # (application, user, cleaned_data) -> None; raises InvalidTransition or ValidationError
+    run: Any  # (application, user, cleaned_data) -> None; raises Refused
+    transition: str | None = None
 
-    def available(self, application):
-        if self.target is None:
-            return application.status in (*EDITABLE_BY_CANDIDATE, Status.APPROVED)
-        if self.slug == "in-person-done":
-            # "submitted" also follows "returned" (the candidate resubmits): staff may not take that path.
-            return application.status == Status.IN_PERSON_REVIEW
-        return self.target in TRANSITIONS[application.status]
+    def available(self, application, user):
+        if self.transition is None:
+            return application.status in (*EDITABLE_BY_CANDIDATE, Status.APPROVED) and user.has_perm(REVIEW)
+        return APPLICATIONS.offers(self.transition, application, user)
 
     def unavailable_message(self, application):
-        if self.target is None:
+        if self.transition is None:
             return _("%(ref)s is “%(status)s”: verified months can no longer be recorded.") % {
                 "ref": application.reference,
                 "status": application.get_status_display(),
             }
-        return application.refusal(self.target)
+        return application.refusal(APPLICATIONS.transitions[self.transition].target)
+
+    def problems(self, application, user):
+        """The approval's failing preconditions (overridable with a reason), computed now."""
+        if self.transition != "approve":
+            return []
+        act = Act(by=user)
+        return [
+            message
+            for guard in APPLICATIONS.transitions["approve"].guards
+            if (message := guard.check(application, act)) is not None
+        ]
+
+
+def _decide(name, extra=lambda data: {}):
+    """A decision's run: the transition `name` with the form's note and `extra(data)` (reason, override)."""
+
+    def run(application, user, data):
+        note = data.get("note", "").strip()
+        APPLICATIONS.run_one(name, application, Act(by=user, note=note, **extra(data)))
+
+    return run
 
 
 DECISIONS = {
@@ -121,48 +165,47 @@ DECISIONS = {
             "verified-months",
             _("Record verified months"),
             VerifiedMonthsForm,
-            None,
             _("Verified social-insurance months recorded for %(ref)s."),
             lambda application, user, data: application.record_verified_months(user, data["months"]),
         ),
         Decision(
             "approve",
             _("Approve"),
-            NoteForm,
-            Status.APPROVED,
+            ApproveForm,
             _("%(ref)s approved; the candidate is told by email."),
-            lambda application, user, data: application.approve(user, note=data["note"]),
+            _decide("approve", lambda data: {"override": data.get("override", "")}),
+            transition="approve",
         ),
         Decision(
             "reject",
             _("Reject"),
             RejectForm,
-            Status.REJECTED,
             _("%(ref)s rejected; the candidate is told by email."),
-            lambda application, user, data: application.reject(user, data["reason"], note=data["note"].strip()),
+            _decide("reject", lambda data: {"data": {"reason": data["reason"]}}),
+            transition="reject",
         ),
         Decision(
             "return",
             _("Return for correction"),
             ReturnForm,
-            Status.RETURNED,
             _("%(ref)s returned for correction; the candidate is told by email."),
-            lambda application, user, data: application.return_for_correction(user, data["note"]),
+            _decide("return"),
+            transition="return",
         ),
         Decision(
             "in-person-done",
             _("In-person review done"),
             NoteForm,
-            Status.SUBMITTED,
             _("In-person review of %(ref)s recorded; the application is now in the normal review."),
-            lambda application, user, data: application.finish_in_person_review(user, note=data["note"]),
+            _decide("in-person-done"),
+            transition="in-person-done",
         ),
     )
 }
 
 
-def available_decisions(application):
-    return [decision for decision in DECISIONS.values() if decision.available(application)]
+def available_decisions(application, user):
+    return [decision for decision in DECISIONS.values() if decision.available(application, user)]
 
 
 def change_url(model_admin, application):
@@ -191,24 +234,23 @@ def decision_view(model_admin, request, object_id, slug):
     if not model_admin.has_review_permission(request):
         raise PermissionDenied
     back = HttpResponseRedirect(change_url(model_admin, application))
-    if not decision.available(application):
+    if not decision.available(application, request.user):
         messages.error(request, decision.unavailable_message(application))
         return back
 
-    form = decision.form_class(request.POST if request.method == "POST" else None)
+    extra = {"problems": decision.problems(application, request.user)} if decision.form_class is ApproveForm else {}
+    form = decision.form_class(request.POST if request.method == "POST" else None, **extra)
     if form.is_bound and form.is_valid():
         try:
             decision.run(application, request.user, form.cleaned_data)
-        except InvalidTransition as exc:
-            # Someone else decided first (the model locks the row): their decision stands, nothing was written.
+        except Refused as exc:
+            # Someone else decided first (the engine locks the row), or a precondition failed: nothing was written.
             messages.error(request, str(exc))
             return back
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            model_admin.log_change(request, application, str(decision.label))
-            messages.success(request, decision.done % {"ref": application.reference})
-            return back
+        if decision.transition is None:
+            model_admin.log_change(request, application, str(decision.label))  # the engine logs its transitions
+        messages.success(request, decision.done % {"ref": application.reference})
+        return back
 
     context = {
         **model_admin.admin_site.each_context(request),
@@ -219,6 +261,7 @@ def decision_view(model_admin, request, object_id, slug):
         "decision": decision,
         "form": form,
         "checks": application.preview_checks(),
+        "problems": extra.get("problems", []),
         "change_url": change_url(model_admin, application),
         "media": model_admin.media + form.media,
     }
@@ -227,6 +270,14 @@ def decision_view(model_admin, request, object_id, slug):
 
 
 # Batch decisions --------------------------------------------------------------------------------------
+
+
+def _skipped(outcome):
+    """Why the engine refused each application, each line naming its reference."""
+    return [
+        str(message) if str(message).startswith(record.reference) else f"{record.reference}: {message}"
+        for record, message in outcome.refused
+    ]
 
 
 def _report(request, done_message, skipped):
@@ -239,43 +290,39 @@ def _report(request, done_message, skipped):
                 "{}<ul>{}</ul>",
                 ngettext("%(count)d application skipped:", "%(count)d applications skipped:", len(skipped))
                 % {"count": len(skipped)},
-                format_html_join("", "<li>{}: {}</li>", skipped),
+                format_html_join("", "<li>{}</li>", ((line,) for line in skipped)),
             ),
         )
 
 
 def batch_approve(model_admin, request, queryset):
-    """Approve what may be approved in bulk (applications/bulk.py) and say why the others were left alone."""
-    approved, skipped = bulk.approve_batch(queryset, request.user, now=timezone.now(), request=request)
-    LogEntry.objects.log_actions(
-        request.user.pk,
-        Application.objects.filter(pk__in=approved).only("pk", "reference"),
-        CHANGE,
-        str(_("Approved (batch)")),
-    )
-    done = ngettext("%(count)d application approved.", "%(count)d applications approved.", len(approved)) % {
-        "count": len(approved)
+    """Approve, in locked chunks, what the workflow lets through without an override (a batch never overrides
+    a failing check), and say why the others were left alone."""
+    outcome = APPLICATIONS.run("approve", queryset, Act(by=request.user, batch=True, request=request))
+    approved = len(outcome.done)
+    done = ngettext("%(count)d application approved.", "%(count)d applications approved.", approved) % {
+        "count": approved
     }
-    _report(request, done if approved else "", skipped)
+    _report(request, done if approved else "", _skipped(outcome))
 
 
 def batch_reject(model_admin, request, queryset):
     """First a confirmation page asking for the reason (as Django's delete does), then the rejections."""
     form = RejectForm(request.POST if request.POST.get("post") else None)
     if form.is_bound and form.is_valid():
-        rejected, skipped = 0, []
-        for application in queryset:
-            try:
-                application.reject(request.user, form.cleaned_data["reason"], note=form.cleaned_data["note"].strip())
-            except (InvalidTransition, ValidationError) as exc:
-                skipped.append((application.reference, " ".join(getattr(exc, "messages", [str(exc)]))))
-            else:
-                model_admin.log_change(request, application, str(_("Rejected (batch)")))
-                rejected += 1
+        act = Act(
+            by=request.user,
+            batch=True,
+            request=request,
+            note=form.cleaned_data["note"].strip(),
+            data={"reason": form.cleaned_data["reason"]},
+        )
+        outcome = APPLICATIONS.run("reject", queryset, act)
+        rejected = len(outcome.done)
         done = ngettext("%(count)d application rejected.", "%(count)d applications rejected.", rejected) % {
             "count": rejected
         }
-        _report(request, done if rejected else "", skipped)
+        _report(request, done if rejected else "", _skipped(outcome))
         return None  # back to the changelist
 
     context = {

@@ -1,53 +1,34 @@
-"""Deadline sweeps and the staff digest of applications: each is `function(now) -> summary`.
+"""Deadline sweeps of applications: each is `function(now) -> summary`.
 
 Every sweep is "update everything past its deadline and not yet done": safe to run twice, and after
 downtime it catches up once. A status change (or `escalated_at`) is its own claim, since the next run no
 longer finds the row; a candidate email is claimed by its outbox key. Rows are taken in locked chunks and
 written in bulk (applications/bulk.py), so 50,000 rows cost queries per thousand, not per row.
 
-Beat runs the sweeps every minute (settings.PORTAL_SWEEPS); the digest has its own time
-(CELERY_BEAT_SCHEDULE, applications.tasks.send_staff_digests). The digest and the escalation recipients cover
-requests (tickets) too: tickets/sweeps.py escalates overdue requests with EscalationRecipients.
+Beat runs the sweeps every minute (settings.PORTAL_SWEEPS). The staff digest, which spans applications and
+requests, is the roof's (portal/digest.py); whom overdue work is escalated to is offices/escalation.py.
 """
 
 import datetime
 import functools
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import audit
+from core.chunks import CHUNK, in_locked_chunks, pks_of
+from core.transitions import Act
 from notifications.models import OutboxMessage, enqueue_emails, render_email
-from offices.models import REGIONAL_OFFICE_CODE, Office, Role, User
-from offices.workdays import BEIJING, is_workday
-from portal import audit
-from tickets.models import Status as TicketStatus
-from tickets.models import Ticket
+from offices.escalation import EscalationRecipients, escalation_note
 
-from .bulk import (
-    CHUNK,
-    STATUS_CHANGE,
-    change_status,
-    email_candidates,
-    emailed,
-    in_locked_chunks,
-    pks_of,
-    with_email_context,
-)
+from .bulk import STATUS_CHANGE, email_candidates, emailed, with_email_context
 from .models import Application, ApplicationEvent, ExamSession, Status
+from .workflow import APPLICATIONS
 
 CLOSED_AT_REGISTRATION_CLOSE = (Status.RETURNED, Status.IN_PERSON_REVIEW)
 # (key, hours before payment close). Each reminder is due from its moment until the next one's (the last
 # one until payment close); a sweep that first runs after that window skips it rather than send it late.
 PAYMENT_REMINDERS = (("24h", 24), ("3h", 3))
-# References listed per section of a digest; the count always covers all of them.
-DIGEST_REFERENCES = 50
-# Sections of the digest: the open work of an office's own staff (applications, then requests), and the
-# escalation queue (requests waiting for the regional office), counted in the regional digest only.
-OFFICE_SECTIONS = ("due_today", "overdue", "in_person", "tickets_due_today", "tickets_overdue")
-REGIONAL_SECTIONS = ("escalated",)
 
 
 # Lapse and close ------------------------------------------------------------------------------------------
@@ -60,15 +41,8 @@ def close_incomplete_applications(now):
         status__in=CLOSED_AT_REGISTRATION_CLOSE,
         session__in=ExamSession.objects.filter(registration_closes__lte=now),
     )
-    note = _("Registration closed before the application was completed.")
-
-    def close(rows):
-        closed = change_status(rows, Status.CLOSED, now=now, note=note)
-        return len(closed), email_candidates(pks_of(rows), STATUS_CHANGE, "closed")
-
-    results = in_locked_chunks(incomplete, close)
-    closed, emails = (sum(counts) for counts in zip(*results, strict=True)) if results else (0, 0)
-    return f"{closed} closed at registration close, {emails} emails queued"
+    outcome = APPLICATIONS.run("close", incomplete, Act(actor="system", now=now), chunk=CHUNK)
+    return f"{len(outcome.done)} closed at registration close, {outcome.emails} emails queued"
 
 
 def lapse_unpaid_applications(now):
@@ -76,9 +50,8 @@ def lapse_unpaid_applications(now):
     unpaid = Application.objects.filter(
         status=Status.APPROVED, session__in=ExamSession.objects.filter(payment_closes__lte=now)
     )
-    note = _("Not paid by payment close.")
-    changed = in_locked_chunks(unpaid, lambda rows: len(change_status(rows, Status.LAPSED, now=now, note=note)))
-    return f"{sum(changed)} lapsed at payment close"
+    outcome = APPLICATIONS.run("lapse", unpaid, Act(actor="system", now=now), chunk=CHUNK)
+    return f"{len(outcome.done)} lapsed at payment close"
 
 
 def send_lapse_emails(now):
@@ -174,46 +147,6 @@ def escalate_overdue_applications(now):
     return recipients.summary(f"{escalated} escalated, {emails} emails queued")
 
 
-class EscalationRecipients:
-    """Whom an overdue application or request is escalated to: the active managers of its office who have an
-    email address, else the regional staff who have one; regional staff alone for what waits on the regional
-    office. Loaded once per sweep; it keeps who had no address and what had nobody to tell, for the summary."""
-
-    def __init__(self):
-        self.managers = {}
-        for manager in User.objects.filter(is_active=True, role=Role.MANAGER).order_by("pk"):
-            self.managers.setdefault(manager.office_id, []).append(manager)
-        self.regional = list(User.objects.filter(is_active=True, role=Role.REGIONAL).order_by("pk"))
-        self.without_email, self.nobody_to_tell = set(), []
-
-    def for_office(self, office_id, reference, *, regional_only=False):
-        """The users to email about `reference` of `office_id`; an empty list is recorded as nobody to tell."""
-        asked = [] if regional_only else self.managers.get(office_id, [])
-        users = [user for user in asked if user.email]
-        if not users:
-            asked = asked + self.regional
-            users = [user for user in self.regional if user.email]
-        self.without_email.update(user.get_username() for user in asked if not user.email)
-        if not users:
-            self.nobody_to_tell.append(reference)
-        return users
-
-    def summary(self, summary):
-        if self.without_email:
-            summary += f"; skipped, no email address: {', '.join(sorted(self.without_email))}"
-        if self.nobody_to_tell:
-            summary += f"; not escalated, nobody with an email address to tell: {', '.join(self.nobody_to_tell)}"
-        return summary
-
-
-def escalation_note(due_at, users):
-    """The history line of an escalation (the same words for applications and requests)."""
-    return _("Overdue since %(due)s: escalated to %(users)s.") % {
-        "due": timezone.localtime(due_at, BEIJING).strftime("%Y-%m-%d %H:%M"),
-        "users": ", ".join(user.get_username() for user in users),
-    }
-
-
 def _escalation_email(application, user):
     language = settings.LANGUAGE_CODE
     context = {
@@ -231,101 +164,4 @@ def _escalation_email(application, user):
         template="message",
         context=render_email("applications/email/escalation", language, context),
         office=application.office,
-    )
-
-
-# Staff digest (not a sweep: beat runs it at 08:30 Beijing time, see CELERY_BEAT_SCHEDULE) ----------------
-
-
-def send_staff_digests(now):
-    """On a working day, one digest per active reviewer and manager (with an email address) of each office
-    with open work: applications due today, overdue, waiting for in-person review, and requests (tickets) due
-    today and overdue; regional staff get one digest with the counts of every office with open work, the
-    escalation queue (requests waiting for the regional office) included. Once per office, day and person
-    (key digest:<office code>:<date>:<user pk>)."""
-    today = timezone.localtime(now, BEIJING).date()
-    if not is_workday(today):
-        return f"{today} is not a working day: no digest"
-    work = open_work(now)
-    if not work:
-        return f"{today}: nothing to report"
-    offices = Office.objects.in_bulk(list(work))
-    by_office = sorted(work.items())
-    # An office whose only open work waits for the regional office has nothing for its own staff to do.
-    local = [code for code, sections in work.items() if any(sections[name] for name in OFFICE_SECTIONS)]
-    staff = User.objects.filter(
-        Q(role__in=[Role.REVIEWER, Role.MANAGER], office_id__in=local) | Q(role=Role.REGIONAL), is_active=True
-    )
-    messages, without_email = [], []
-    for user in staff.order_by("pk"):
-        if not user.email:
-            without_email.append(user.get_username())
-            continue
-        if user.role == Role.REGIONAL:
-            rows = [{"office": offices[code], **_counts(sections)} for code, sections in by_office]
-            context = {"regional": True, "offices": rows, "totals": _totals(rows)}
-            code = REGIONAL_OFFICE_CODE
-        else:
-            code = user.office_id
-            context = {"regional": False, "office": offices[code], **_sections(work[code])}
-        messages.append(_digest_email(user, code, today, now, context))
-    with transaction.atomic():
-        queued = enqueue_emails(messages)
-    summary = f"{today}: {len(queued)} digests queued for {len(work)} offices with open work"
-    if without_email:
-        summary += f"; skipped, no email address: {', '.join(sorted(without_email))}"
-    return summary
-
-
-def open_work(now):
-    """{office code: {section: [refs]}} of the offices with open work, each list in due order (sections:
-    OFFICE_SECTIONS and REGIONAL_SECTIONS). Due today means still to do today: what is already late is overdue."""
-    sections = {
-        "due_today": Application.objects.due_today(now).filter(due_at__gte=now),
-        "overdue": Application.objects.overdue(now),
-        "in_person": Application.objects.filter(status=Status.IN_PERSON_REVIEW),
-        "tickets_due_today": Ticket.objects.due_today(now).filter(due_at__gte=now),
-        "tickets_overdue": Ticket.objects.overdue(now),
-        "escalated": Ticket.objects.filter(status=TicketStatus.ESCALATED),
-    }
-    work = {}
-    for name, queryset in sections.items():
-        for office_id, reference in queryset.order_by("due_at", "reference").values_list("office_id", "reference"):
-            work.setdefault(office_id, {key: [] for key in sections})[name].append(reference)
-    return work
-
-
-def _sections(sections):
-    return {
-        name: {"count": len(refs), "references": refs[:DIGEST_REFERENCES], "more": len(refs[DIGEST_REFERENCES:])}
-        for name, refs in sections.items()
-    }
-
-
-def _counts(sections):
-    return {name: len(refs) for name, refs in sections.items()}
-
-
-def _totals(rows):
-    return {name: sum(row[name] for row in rows) for name in (*OFFICE_SECTIONS, *REGIONAL_SECTIONS)}
-
-
-def _digest_email(user, office_code, today, now, context):
-    language = settings.LANGUAGE_CODE
-    context = {
-        **context,
-        "recipient": user,
-        "day": today,
-        "now": now,
-        "changelist_url": f"{settings.PORTAL_BASE_URL}/admin/applications/application/",
-        "tickets_url": f"{settings.PORTAL_BASE_URL}/admin/tickets/ticket/",
-        "escalations_url": f"{settings.PORTAL_BASE_URL}/admin/tickets/ticket/escalations/",
-    }
-    return OutboxMessage(
-        dedup_key=f"digest:{office_code}:{today.isoformat()}:{user.pk}",
-        recipient=user.email,
-        language=language,
-        template="message",
-        context=render_email("applications/email/staff_digest", language, context),
-        office_id=office_code,
     )

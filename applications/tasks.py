@@ -1,19 +1,13 @@
 """Thin tasks: each runs one function of applications/sweeps.py as of now and returns its summary.
 
 The deadline sweeps also run every minute through portal.tasks.run_sweeps (settings.PORTAL_SWEEPS); these
-tasks run one of them alone. The staff digest runs only from here, on its own beat entry (08:30 Beijing
-time, settings.CELERY_BEAT_SCHEDULE), never each minute.
+tasks run one of them alone.
 """
 
 from celery import shared_task
 from django.utils import timezone
 
 from . import sweeps
-
-
-@shared_task
-def send_staff_digests():
-    return sweeps.send_staff_digests(timezone.now())
 
 
 @shared_task

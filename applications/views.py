@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django_ratelimit.decorators import ratelimit
 
-from portal import id_numbers
+from core import id_numbers
 
 from .forms import ApplicationForm, EditApplicationForm, StatusLookupForm, WithdrawForm
 from .models import EDITABLE_BY_CANDIDATE, Application, ExamSession, InvalidTransition, Status

@@ -15,11 +15,11 @@ from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from applications.models import Application, ApplicationEvent, Candidate, ExamSession
+from core.id_numbers import check_digit
+from core.references import ALPHABET, BODY_LENGTH, _check_character
 from notifications.models import OutboxMessage
 from offices.models import REGIONAL_OFFICE_CODE, Office, Role, User
 from offices.workdays import BEIJING
-from portal.id_numbers import check_digit
-from portal.references import ALPHABET, BODY_LENGTH, _check_character
 from tickets.models import (
     CertificationDeletion,
     Exemption,

@@ -7,7 +7,7 @@ from django.http import Http404
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from portal.pagination import CappedCountPaginator
+from core.pagination import CappedCountPaginator
 
 from .models import Office
 
@@ -45,7 +45,7 @@ class OfficeScopedAdmin(admin.ModelAdmin):
 
     Foreign-key choices are scoped the same way, and another office's object by URL is a 404.
     Autocomplete goes through the target model's admin, so it is scoped when that admin is.
-    Changelists count at most 10,000 rows (portal/pagination.py).
+    Changelists count at most 10,000 rows (core/pagination.py).
     """
 
     paginator = CappedCountPaginator

@@ -1,4 +1,4 @@
-from portal.resources import SafeExportResource
+from core.resources import SafeExportResource
 
 from .models import Office
 

@@ -6,9 +6,10 @@ from auditlog.models import LogEntry
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from core.pagination import CappedCountPaginator
+
 from . import admin_spreadsheets  # noqa: F401 - registers “My spreadsheet jobs” (large imports and exports)
 from .audit import entries_for
-from .pagination import CappedCountPaginator
 
 # auditlog registers its own admin (unscoped, deletable through cascades); ours replaces it.
 if admin.site.is_registered(LogEntry):

@@ -16,7 +16,9 @@ class PortalConfig(AppConfig):
         from django.contrib.admin.models import LogEntry as AdminLogEntry
         from django.db.models.signals import pre_save
 
-        from . import audit, privacy
+        from core import privacy
+
+        from . import audit
 
         audit.register_models()
         pre_save.connect(privacy.mask_admin_log_entry, sender=AdminLogEntry, dispatch_uid="portal.mask_admin_log")

@@ -3,7 +3,7 @@
 Axes counts failures per lockout parameter set against one limit (AXES_FAILURE_LIMIT, the per-account
 limit). A whole exam office shares one public address, so the address alone gets its own, much higher
 limit: PORTAL_LOGIN_FAILURES_PER_IP failed logins from one address within the cool-off lock that
-address for every username. The address is portal.clientip.client_ip (AXES_CLIENT_IP_CALLABLE).
+address for every username. The address is core.clientip.client_ip (AXES_CLIENT_IP_CALLABLE).
 """
 
 import datetime

@@ -1,5 +1,4 @@
 import logging
-import secrets
 
 from django.apps import apps
 from django.conf import settings
@@ -8,28 +7,10 @@ from django.db import models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from .privacy import mask_text
-from .uploads import upload_path
+from core.privacy import mask_text
+from core.uploads import upload_path
 
 logger = logging.getLogger(__name__)
-
-
-class PendingUpload(models.Model):
-    """A file that passed its checks on a form that failed elsewhere: kept so the candidate need not
-    upload it again. The form carries only the random token; a sweep deletes what was never used."""
-
-    token = models.CharField(max_length=64, unique=True, default=secrets.token_urlsafe)
-    field = models.CharField(max_length=50)
-    file = models.FileField(upload_to=upload_path, max_length=200)
-    original_name = models.CharField(max_length=150, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        verbose_name = _("pending upload")
-        verbose_name_plural = _("pending uploads")
-
-    def __str__(self):
-        return f"{self.field}: {self.original_name}"
 
 
 class SpreadsheetJobQuerySet(models.QuerySet):

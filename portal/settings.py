@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from import_export.formats import base_formats
 
-from portal.xlsx import StreamingXLSX
+from core.xlsx import StreamingXLSX
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     # Personal data: audit log (before portal, whose admin replaces auditlog's) and CSP; see the block below.
     "auditlog",
     "csp",
+    "core",
     "portal",
     "offices",
     "applications",
@@ -87,7 +88,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Personal data (see the block below): Content-Security-Policy, and no-store on every admin response.
     "csp.middleware.CSPMiddleware",
-    "portal.privacy.NoStoreForStaffMiddleware",
+    "core.privacy.NoStoreForStaffMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.DefaultLanguageMiddleware",
@@ -95,8 +96,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # The actor and client address of audit entries (django-auditlog, address from portal.clientip).
-    "portal.audit.AuditlogMiddleware",
+    # The actor and client address of audit entries (django-auditlog, address from core.clientip).
+    "core.audit.AuditlogMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "offices.sessions.StaffSessionMiddleware",
@@ -167,7 +168,7 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
-    "default": {"BACKEND": "portal.storage.PrivateStorage"},
+    "default": {"BACKEND": "core.storage.PrivateStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Uploaded files live outside any URL the web server serves; they are read through permission-checked views.
@@ -219,8 +220,8 @@ CELERY_BEAT_SCHEDULE = {
     # Every deadline job is an idempotent sweep: running it each minute catches up after downtime.
     "run-sweeps": {"task": "portal.tasks.run_sweeps", "schedule": 60.0},
     # Not a sweep: a digest belongs to the start of a working day (CELERY_TIMEZONE is Beijing time). Running it
-    # again the same day sends nothing more; by hand: `celery -A portal call applications.tasks.send_staff_digests`.
-    "staff-digest": {"task": "applications.tasks.send_staff_digests", "schedule": crontab(hour=8, minute=30)},
+    # again the same day sends nothing more; by hand: `celery -A portal call portal.tasks.send_staff_digests`.
+    "staff-digest": {"task": "portal.tasks.send_staff_digests", "schedule": crontab(hour=8, minute=30)},
 }
 # Sweeps that `run_sweeps` and the beat task call, in order, each as `function(now) -> summary`.
 PORTAL_SWEEPS = [
@@ -245,7 +246,7 @@ PORTAL_PROXY_COUNT = env_int("PORTAL_PROXY_COUNT", 0)
 
 # Public forms are rate limited per IP and per document number (Redis cache in production).
 RATELIMIT_ENABLE = env_bool("PORTAL_RATELIMIT_ENABLE", True)
-RATELIMIT_IP_META_KEY = "portal.clientip.client_ip"
+RATELIMIT_IP_META_KEY = "core.clientip.client_ip"
 PORTAL_RATE_SUBMIT = os.environ.get("PORTAL_RATE_SUBMIT", "20/h")
 PORTAL_RATE_LOOKUP = os.environ.get("PORTAL_RATE_LOOKUP", "30/h")
 PORTAL_RATE_LOOKUP_PER_DOCUMENT = os.environ.get("PORTAL_RATE_LOOKUP_PER_DOCUMENT", "10/h")
@@ -285,7 +286,7 @@ if PRODUCTION:
 # --- Staff login: lockout, two-factor login, sessions (issue 5, items 2-4; README "Security") ----------------
 # Lockout (django-axes): PORTAL_LOGIN_FAILURES failed logins for one username from one address lock that pair;
 # PORTAL_LOGIN_FAILURES_PER_IP from one address (a whole office shares one) lock the address for everyone.
-# Both last PORTAL_LOCKOUT_MINUTES after the last failure. The address is portal.clientip.client_ip, so
+# Both last PORTAL_LOCKOUT_MINUTES after the last failure. The address is core.clientip.client_ip, so
 # PORTAL_PROXY_COUNT decides how much of X-Forwarded-For is trusted. Unlock: `manage.py axes_reset_username`.
 PORTAL_LOGIN_FAILURES = env_int("PORTAL_LOGIN_FAILURES", 5)
 PORTAL_LOGIN_FAILURES_PER_IP = env_int("PORTAL_LOGIN_FAILURES_PER_IP", 50)
@@ -294,7 +295,7 @@ AXES_FAILURE_LIMIT = PORTAL_LOGIN_FAILURES
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_HANDLER = "portal.lockout.PortalLockoutHandler"  # adds the per-address threshold
 AXES_COOLOFF_TIME = "portal.lockout.cool_off"  # PORTAL_LOCKOUT_MINUTES
-AXES_CLIENT_IP_CALLABLE = "portal.clientip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.clientip.client_ip"
 AXES_LOCKOUT_CALLABLE = "portal.lockout.lockout_response"  # page saying how long to wait
 AXES_RESET_ON_SUCCESS = True
 # Attempts while locked out are refused without extending the lock, so the page's wait time holds.
@@ -328,8 +329,8 @@ CONTENT_SECURITY_POLICY = {
 if os.environ.get("PORTAL_CSP_REPORT_URI"):
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [os.environ["PORTAL_CSP_REPORT_URI"]]
 # Audit log (django-auditlog, models registered in portal/audit.py): document numbers masked by the portal's
-# function (auditlog's default masks the wrong half); the client address is portal.clientip.client_ip.
-AUDITLOG_MASK_CALLABLE = "portal.audit.mask_document_number"
+# function (auditlog's default masks the wrong half); the client address is core.clientip.client_ip.
+AUDITLOG_MASK_CALLABLE = "core.audit.mask_document_number"
 # Uploaded files are deleted this many days after their session's last exam day (portal/retention.py).
 PORTAL_UPLOAD_RETENTION_DAYS = env_int("PORTAL_UPLOAD_RETENTION_DAYS", 365)
 PORTAL_SWEEPS = [*PORTAL_SWEEPS, "portal.retention.delete_expired_uploads"]
@@ -339,8 +340,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # Document numbers in log lines and tracebacks are masked (portal.privacy.MaskDocumentNumbers).
-    "filters": {"mask_document_numbers": {"()": "portal.privacy.MaskDocumentNumbers"}},
+    # Document numbers in log lines and tracebacks are masked (core.privacy.MaskDocumentNumbers).
+    "filters": {"mask_document_numbers": {"()": "core.privacy.MaskDocumentNumbers"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_document_numbers"]}
     },

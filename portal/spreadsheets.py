@@ -25,9 +25,8 @@ from django.utils.translation import gettext
 from import_export.formats import base_formats
 from import_export.signals import post_export, post_import
 
-from portal.xlsx import StreamingXLSX
-
-from .privacy import mask_text
+from core.privacy import mask_text
+from core.xlsx import StreamingXLSX
 
 EXPORT_CHUNK_ROWS = 2000  # rows read per query, and how often an export saves its progress
 IMPORT_PROGRESS_EVERY = 200  # rows between two progress counts of an import (in the cache)

@@ -19,8 +19,8 @@ def run_all(now=None):
 
 def delete_stale_pending_uploads(now):
     """Files kept for a form that was never sent again: deleted a day later (the form refuses them by then)."""
-    from .forms import PENDING_UPLOAD_MAX_AGE
-    from .models import PendingUpload
+    from core.forms import PENDING_UPLOAD_MAX_AGE
+    from core.models import PendingUpload
 
     stale = PendingUpload.objects.filter(created_at__lt=now - PENDING_UPLOAD_MAX_AGE)
     count = 0

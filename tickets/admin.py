@@ -12,13 +12,13 @@ from import_export.admin import ImportMixin
 
 from applications.admin_candidate import CandidateColumnsMixin
 from applications.models import Candidate, ExamSession
+from core import audit, id_numbers
+from core.admin_filters import DueFilter
+from core.references import is_valid_reference, normalize_reference
+from core.templatetags.portal import moment
 from offices.admin_scoping import OfficeScopedAdmin, ReadOnlyAdminMixin
 from offices.workdays import BEIJING
-from portal import audit, id_numbers
-from portal.admin_filters import DueFilter
 from portal.admin_spreadsheets import BackgroundImportMixin
-from portal.references import is_valid_reference, normalize_reference
-from portal.templatetags.portal import moment
 
 from . import staff_views
 from .models import (

@@ -14,8 +14,8 @@ import uuid
 from django.core.files.base import ContentFile
 
 from applications.models import Application
+from core.id_numbers import check_digit
 from offices.models import Office, User
-from portal.id_numbers import check_digit
 
 from .models import Kind, Status, Ticket
 

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from applications.models import Application, Status
 from applications.payment_samples import FEE
+from core.id_numbers import check_digit
 from offices.workdays import BEIJING
-from portal.id_numbers import check_digit
 
 # document_number, name, payment_codes, amounts, paid_at
 HEADERS = ["证件号码", "姓名", "缴费编号", "缴费金额", "缴费时间"]

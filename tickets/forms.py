@@ -1,6 +1,6 @@
 """The candidate's request forms (one per kind) and the status lookup.
 
-Every form has the identity part of the application form (portal.forms.IdentityForm), contact details, the
+Every form has the identity part of the application form (core.forms.IdentityForm), contact details, the
 office, and the kind's own fields. Parsing and validation live here; the ticket is created by
 Ticket.open_request, which also enforces the deadline and the one-open-request rule at the moment of
 submission.
@@ -14,24 +14,23 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
 
+from applications.forms import IDENTITY_FIELDS, IdentityForm
 from applications.models import Application, Candidate
 from applications.models import Status as ApplicationStatus
-from offices.models import REGIONAL_OFFICE_CODE, Office
-from offices.workdays import BEIJING
-from portal import id_numbers
-from portal.forms import (
-    IDENTITY_FIELDS,
+from core import id_numbers
+from core.forms import (
     CheckedFileField,
     DateInput,
     HoneypotMixin,
-    IdentityForm,
     KeptUploadsMixin,
     OfficeChoiceField,
     SubmissionKeyForm,
     phone_validator,
 )
-from portal.references import is_valid_reference, normalize_reference
-from portal.uploads import JPEG, PNG
+from core.references import is_valid_reference, normalize_reference
+from core.uploads import JPEG, PNG
+from offices.models import REGIONAL_OFFICE_CODE, Office
+from offices.workdays import BEIJING
 
 from .models import (
     REFERENCE_PREFIX,

@@ -16,11 +16,11 @@ from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application, Candidate, ExamSession
 from applications.models import Status as ApplicationStatus
+from core import id_numbers
+from core.references import new_reference
+from core.uploads import upload_path
 from offices import workdays
 from offices.scoping import OfficeScopedQuerySet
-from portal import id_numbers
-from portal.references import new_reference
-from portal.uploads import upload_path
 
 
 class Kind(models.TextChoices):

@@ -13,8 +13,8 @@ from import_export.results import RowResult
 from applications.models import Application, ExamSession
 from applications.models import Status as ApplicationStatus
 from applications.resources import DocumentNumberWidget, RequiredTextWidget
-from portal import id_numbers
-from portal.resources import SafeExportResource, normalise_headers
+from core import id_numbers
+from core.resources import SafeExportResource, normalise_headers
 
 from .models import OPEN_STATUSES, DuplicatePayment, Kind, Refund, Status, Ticket
 

@@ -27,8 +27,8 @@ from import_export.formats.base_formats import XLSX
 
 from applications.models import Application, ExamSession
 from applications.models import Status as ApplicationStatus
+from core.uploads import CONTENT_TYPES
 from offices.models import REGIONAL_OFFICE_CODE, Role, User
-from portal.uploads import CONTENT_TYPES
 
 from .models import (
     ESCALATING_KINDS,

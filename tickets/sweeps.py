@@ -11,11 +11,11 @@ Emails are queued in that transaction and sent after commit.
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from applications.bulk import in_locked_chunks, pks_of
-from applications.sweeps import EscalationRecipients, escalation_note
+from core import audit
+from core.chunks import in_locked_chunks, pks_of
 from notifications.models import OutboxMessage, enqueue_emails, render_email
+from offices.escalation import EscalationRecipients, escalation_note
 from offices.models import Office
-from portal import audit
 
 from .models import Status, Ticket, TicketEvent
 

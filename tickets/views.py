@@ -26,7 +26,7 @@ from applications.views import (
     submit_rate,
     too_many_requests,
 )
-from portal import id_numbers
+from core import id_numbers
 
 from .forms import FORMS, TicketLookupForm, closed_problem, deadline_text
 from .models import OPEN_STATUSES, InfoChange, Kind, PasswordReset, Status, Ticket, TicketClosed, deadline_for

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import portal.uploads
+import core.uploads
 from django.conf import settings
 from django.db import migrations, models
 
@@ -104,7 +104,7 @@ class Migration(migrations.Migration):
                     "insurance_pdf",
                     models.FileField(
                         max_length=200,
-                        upload_to=portal.uploads.upload_path,
+                        upload_to=core.uploads.upload_path,
                         verbose_name="social-insurance record (PDF)",
                     ),
                 ),
@@ -114,7 +114,7 @@ class Migration(migrations.Migration):
                     models.FileField(
                         blank=True,
                         max_length=200,
-                        upload_to=portal.uploads.upload_path,
+                        upload_to=core.uploads.upload_path,
                         verbose_name="degree certificate",
                     ),
                 ),
@@ -122,7 +122,7 @@ class Migration(migrations.Migration):
                 (
                     "passport_copy",
                     models.FileField(
-                        blank=True, max_length=200, upload_to=portal.uploads.upload_path, verbose_name="passport copy"
+                        blank=True, max_length=200, upload_to=core.uploads.upload_path, verbose_name="passport copy"
                     ),
                 ),
                 ("passport_copy_name", models.CharField(blank=True, max_length=150)),

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import portal.uploads
+import core.uploads
 from django.conf import settings
 from django.db import migrations, models
 
@@ -39,14 +39,14 @@ class Migration(migrations.Migration):
                 (
                     "input_file",
                     models.FileField(
-                        blank=True, max_length=200, upload_to=portal.uploads.upload_path, verbose_name="uploaded file"
+                        blank=True, max_length=200, upload_to=core.uploads.upload_path, verbose_name="uploaded file"
                     ),
                 ),
                 ("original_name", models.CharField(blank=True, max_length=150, verbose_name="uploaded file name")),
                 (
                     "result_file",
                     models.FileField(
-                        blank=True, max_length=200, upload_to=portal.uploads.upload_path, verbose_name="result file"
+                        blank=True, max_length=200, upload_to=core.uploads.upload_path, verbose_name="result file"
                     ),
                 ),
                 ("result_name", models.CharField(blank=True, max_length=150, verbose_name="result file name")),

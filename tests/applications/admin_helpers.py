@@ -7,8 +7,8 @@ from django.conf import settings
 from django.contrib.messages import get_messages
 
 from applications.models import Application, Candidate
+from core.references import new_reference
 from offices.workdays import BEIJING
-from portal.references import new_reference
 from tests.factories import resident_id, submit_application
 
 CHANGELIST = "/admin/applications/application/"

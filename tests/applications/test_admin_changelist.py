@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from applications.models import Application
 from tests.applications.admin_helpers import CHANGELIST, application, at, clone_applications, staff_client
+from tests.factories import approve
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +51,7 @@ def test_status_flag_and_qualification_filters(client, session_2024, urumqi, rev
     young = application(session_2024, urumqi, identity_changes={"birth_date": datetime.date(1999, 1, 1)})
     master = application(session_2024, urumqi, qualification="master")
     approved = application(session_2024, urumqi)
-    approved.approve(reviewer_urumqi)
+    approve(approved, reviewer_urumqi)
     client = staff_client(client, reviewer_urumqi)
     assert rows(client.get(CHANGELIST, {"flag": "flag_young"})) == {young.reference}
     assert rows(client.get(CHANGELIST, {"qualification": "master"})) == {master.reference}
@@ -62,7 +63,7 @@ def test_due_today_and_overdue_filters(client, session_2024, urumqi, reviewer_ur
     early = application(session_2024, urumqi, now=at(2024, 6, 20, 9))  # due 06-24 23:59:59
     later = application(session_2024, urumqi, now=at(2024, 6, 24, 9))  # due 06-26 23:59:59
     decided = application(session_2024, urumqi, now=at(2024, 6, 20, 9))
-    decided.approve(reviewer_urumqi, now=at(2024, 6, 21, 9))
+    approve(decided, reviewer_urumqi, now=at(2024, 6, 21, 9))
     with time_machine.travel(at(2024, 6, 26, 10), tick=False):
         client = staff_client(client, reviewer_urumqi)
         assert rows(client.get(CHANGELIST, {"due": "overdue"})) == {early.reference}

@@ -22,6 +22,7 @@ from tests.applications.admin_helpers import (
     messages_of,
     staff_client,
 )
+from tests.factories import approve
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +57,7 @@ def test_change_view_shows_checks_history_and_decision_buttons(client, session_2
 
 def test_approve_writes_history_and_queues_the_email(client, session_2024, urumqi, reviewer_urumqi):
     app = application(session_2024, urumqi, language="en")
+    Application.objects.filter(pk=app.pk).update(verified_insured_months=120)  # the PDF was checked
     client = staff_client(client, reviewer_urumqi)
     assert client.get(decide_url(app, "approve")).status_code == 200
     response = client.post(decide_url(app, "approve"), {"note": "All proofs seen."})
@@ -152,7 +154,7 @@ def test_in_person_done_refused_for_a_returned_application(client, session_2024,
 
 def test_a_decision_the_status_no_longer_allows_is_a_clear_error(client, session_2024, urumqi, staff):
     app = application(session_2024, urumqi)
-    app.approve(staff["manager_urumqi"])
+    approve(app, staff["manager_urumqi"])
     events = app.events.count()
     client = staff_client(client, staff["reviewer_urumqi"])
     response = client.post(decide_url(app, "reject"), {"reason": "other", "note": "late"})
@@ -166,7 +168,7 @@ def test_a_decision_the_status_no_longer_allows_is_a_clear_error(client, session
     app.mark_paid(app.session.payment_closes, "P-1")
     response = client.post(decide_url(app, "verified-months"), {"months": "48"})
     assert messages_of(response)[-1] == f"{app.reference} is “Paid”: verified months can no longer be recorded."
-    assert Application.objects.get(pk=app.pk).verified_insured_months is None
+    assert Application.objects.get(pk=app.pk).verified_insured_months == app.claimed_insured_months
 
 
 def test_a_reviewer_without_the_review_permission_cannot_decide(client, session_2024, urumqi, reviewer_urumqi):
@@ -207,7 +209,7 @@ def test_batch_approve_only_verified_and_green_and_says_why_not(client, session_
     assert "3 applications skipped:" in skipped
     assert f"<li>{unverified.reference}: verified social-insurance months not recorded</li>" in skipped
     assert f"<li>{young.reference}: checks not green: Born 1999-01-01, after 1998-07-02" in skipped
-    assert f"<li>{returned.reference}: status is “Returned for correction”</li>" in skipped
+    assert f"<li>{returned.reference} is already “Returned for correction” (reviewer_urumqi, " in skipped
 
     statuses = dict(Application.objects.filter(pk__in=selected).values_list("pk", "status"))
     assert statuses == {
@@ -269,7 +271,7 @@ def test_batch_reject_asks_for_the_reason_first(client, session_2024, urumqi, re
     first = application(session_2024, urumqi)
     second = application(session_2024, urumqi)
     paid = application(session_2024, urumqi)
-    paid.approve(reviewer_urumqi)
+    approve(paid, reviewer_urumqi)
     paid.mark_paid(paid.session.payment_closes, "P-1")
     selected = {"action": "reject_selected", "_selected_action": [first.pk, second.pk, paid.pk]}
     client = staff_client(client, reviewer_urumqi)
@@ -288,7 +290,7 @@ def test_batch_reject_asks_for_the_reason_first(client, session_2024, urumqi, re
     assert response.status_code == 302
     done, skipped = messages_of(response)
     assert done == "2 applications rejected."
-    assert f"{paid.reference}: {paid.reference} is paid: nothing can change after payment (FAQ 14)." in skipped
+    assert f"<li>{paid.reference} is paid: nothing can change after payment (FAQ 14).</li>" in skipped
     for app in (first, second):
         app.refresh_from_db()
         assert (app.status, app.rejection_reason) == (Status.REJECTED, "duplicate")
@@ -304,6 +306,7 @@ def test_batch_reject_asks_for_the_reason_first(client, session_2024, urumqi, re
 @pytest.mark.django_db(transaction=True)
 def test_two_reviewers_deciding_at_once_one_wins_the_other_is_told(session_2024, urumqi, staff):
     app = application(session_2024, urumqi)
+    Application.objects.filter(pk=app.pk).update(verified_insured_months=120)  # the PDF was checked
     barrier = threading.Barrier(2)
     outcomes = {}
 

@@ -7,6 +7,7 @@ import openpyxl
 import pytest
 
 from tests.applications.admin_helpers import CHANGELIST, application, staff_client
+from tests.factories import approve
 
 pytestmark = pytest.mark.django_db
 
@@ -52,12 +53,12 @@ def csv_rows(response):
 def reviewed(session_2024, urumqi, kashgar, reviewer_urumqi, reviewer_kashgar):
     approved = application(session_2024, urumqi, identity_changes={"name": '=HYPERLINK("http://evil.example","x")'})
     approved.record_verified_months(reviewer_urumqi, 100)
-    approved.approve(reviewer_urumqi)
+    approve(approved, reviewer_urumqi)
     rejected = application(session_2024, urumqi, identity_changes={"name": "+8613800000000"})
     rejected.reject(reviewer_urumqi, "work_years")
     waiting = application(session_2024, urumqi)
     theirs = application(session_2024, kashgar)
-    theirs.approve(reviewer_kashgar)
+    approve(theirs, reviewer_kashgar)
     return {"approved": approved, "rejected": rejected, "waiting": waiting, "theirs": theirs}
 
 

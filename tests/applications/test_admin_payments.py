@@ -11,8 +11,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from applications.models import ApplicationEvent, ExamSession, Payment, Status
 from applications.resources import PaymentResource
+from applications.workflow import APPLICATIONS
+from core.transitions import Act
 from notifications.models import OutboxMessage
 from tests.applications.admin_helpers import application, at, messages_of, staff_client
+from tests.factories import approve
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +66,7 @@ def do_import(client, upload, session, file_format=XLSX):
 @pytest.fixture
 def approved(session_2024, urumqi, reviewer_urumqi):
     app = application(session_2024, urumqi)
-    app.approve(reviewer_urumqi)
+    approve(app, reviewer_urumqi)
     return app
 
 
@@ -143,7 +146,7 @@ def test_the_import_is_bulk_not_per_row(session_2024, urumqi, reviewer_urumqi, r
     from tests.applications.admin_helpers import clone_applications
 
     template = application(session_2024, urumqi)
-    template.approve(reviewer_urumqi)
+    approve(template, reviewer_urumqi)
     apps = [template, *clone_applications(template, 44)]
 
     def import_rows(rows):
@@ -174,7 +177,7 @@ def test_payment_after_payment_close_is_not_applied(regional, session_2024, appr
 
 
 def test_payment_at_payment_close_moves_lapsed_to_paid(regional, session_2024, approved):
-    approved._change(Status.LAPSED, actor="system", notify=False)
+    APPLICATIONS.run_one("lapse", approved, Act(actor="system"))
     do_import(
         regional, xlsx_file([row(approved, "PAY-EDGE", paid_at=datetime.datetime(2024, 7, 2, 18, 0))]), session_2024
     )

@@ -11,9 +11,9 @@ from django.test.utils import CaptureQueriesContext
 
 from applications.forms import ApplicationForm
 from applications.models import Application, ExamSession
-from portal.forms import KEPT_SUFFIX
-from portal.models import PendingUpload
-from portal.uploads import ACTIVE_PDF_NAMES, clean_upload
+from core.forms import KEPT_SUFFIX
+from core.models import PendingUpload
+from core.uploads import ACTIVE_PDF_NAMES, clean_upload
 from tests.factories import pdf_bytes, resident_id
 
 pytestmark = pytest.mark.django_db

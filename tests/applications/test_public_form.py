@@ -8,10 +8,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
 from applications.models import Application, Candidate, ExamSession, Status
+from core.forms import KEPT_SUFFIX
+from core.id_numbers import check_digit
+from core.models import PendingUpload
 from notifications.models import OutboxMessage
-from portal.forms import KEPT_SUFFIX
-from portal.id_numbers import check_digit
-from portal.models import PendingUpload
 from tests.factories import pdf_bytes, png_bytes, resident_id
 
 pytestmark = pytest.mark.django_db

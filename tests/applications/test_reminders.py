@@ -5,6 +5,7 @@ import pytest
 
 from applications import sweeps
 from applications.models import ExamSession
+from tests.factories import approve
 
 from .test_sweeps import DAY, HOUR, PAYMENT_CLOSE, SECOND, approved, keys, message, paid, submitted
 
@@ -79,7 +80,7 @@ def test_reminders_already_queued_are_not_rendered_again(session_2024, urumqi, r
 def test_a_candidate_approved_late_gets_the_reminder_still_in_its_window(session_2024, urumqi, reviewer_urumqi):
     application = submitted(session_2024, urumqi)
     sweeps.send_payment_reminders(PAYMENT_CLOSE - 20 * HOUR)
-    application.approve(reviewer_urumqi, now=PAYMENT_CLOSE - 2 * HOUR)
+    approve(application, reviewer_urumqi, now=PAYMENT_CLOSE - 2 * HOUR)
 
     sweeps.send_payment_reminders(PAYMENT_CLOSE - 2 * HOUR + 60 * SECOND)
 

@@ -7,9 +7,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from applications.models import Application, ApplicationEvent, Status
+from core.references import new_reference
 from offices.workdays import BEIJING
-from portal.references import new_reference
-from tests.factories import pdf_bytes, submit_application
+from tests.factories import approve, pdf_bytes, submit_application
 
 pytestmark = pytest.mark.django_db
 
@@ -165,7 +165,7 @@ def test_withdraw_needs_confirmation(client, application):
 def test_nothing_changes_after_payment(client, application, reviewer_urumqi):
     import datetime
 
-    application.approve(reviewer_urumqi)
+    approve(application, reviewer_urumqi)
     application.mark_paid(datetime.datetime(2024, 6, 22, 10, tzinfo=BEIJING), "P-1")
     events = ApplicationEvent.objects.count()
 
@@ -188,7 +188,7 @@ def test_nothing_changes_after_payment(client, application, reviewer_urumqi):
 
 
 def test_a_decided_application_cannot_be_edited_and_the_refusal_names_no_staff(client, application, reviewer_urumqi):
-    application.approve(reviewer_urumqi)
+    approve(application, reviewer_urumqi)
     response = client.post(f"{status_path(application)}edit/", edit_data(application, phone="13900000000"))
     assert response.status_code == 409
     html = response.content.decode()

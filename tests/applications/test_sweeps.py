@@ -16,13 +16,13 @@ from django.core.management import call_command
 
 from applications import sweeps
 from applications.models import Application, ApplicationEvent, ExamSession, Status
+from core.references import new_reference
 from notifications.models import OutboxMessage
 from offices.models import Role, User
 from offices.workdays import BEIJING
 from portal import sweeps as portal_sweeps
-from portal.references import new_reference
 from tests.conftest import bulk_query_limit
-from tests.factories import submit_application
+from tests.factories import approve, submit_application
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -47,7 +47,7 @@ def submitted(session, office, *, now=None, **changes):
 
 def approved(session, office, reviewer, **changes):
     application = submitted(session, office, **changes)
-    application.approve(reviewer, now=at(2024, 6, 21, 9))
+    approve(application, reviewer, now=at(2024, 6, 21, 9))
     return application
 
 
@@ -360,7 +360,7 @@ def test_run_sweeps_prints_one_line_per_sweep(session_2024, urumqi, reviewer_uru
 
 
 def test_the_digest_is_not_a_minute_sweep():
-    assert "applications.sweeps.send_staff_digests" not in django_settings.PORTAL_SWEEPS
+    assert "portal.digest.send_staff_digests" not in django_settings.PORTAL_SWEEPS
 
 
 def test_lapsing_is_bulk_not_per_row(session_2024, urumqi, reviewer_urumqi, django_assert_max_num_queries):

@@ -1,12 +1,12 @@
 import datetime
 
 import pytest
-from django.core.exceptions import ValidationError
 
 from applications.models import Application, ApplicationEvent, InvalidTransition, Status
+from core.transitions import Refused
 from notifications.models import OutboxMessage
 from offices.workdays import BEIJING
-from tests.factories import submit_application
+from tests.factories import approve, submit_application
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -73,7 +73,7 @@ def test_decisions_follow_the_state_machine(session_2024, urumqi, reviewer_urumq
     assert application.status == Status.RETURNED
     application.update_by_candidate({"claimed_insured_months": 130}, {}, now=at(2024, 6, 25, 9))
     assert application.status == Status.SUBMITTED
-    application.approve(reviewer_urumqi)
+    approve(application, reviewer_urumqi)
     assert (application.status, application.decided_by) == (Status.APPROVED, reviewer_urumqi)
     with pytest.raises(InvalidTransition, match="already"):
         application.reject(reviewer_urumqi, "other")
@@ -88,16 +88,16 @@ def test_decisions_follow_the_state_machine(session_2024, urumqi, reviewer_urumq
 
 def test_reject_and_return_need_their_reason(session_2024, urumqi, reviewer_urumqi):
     application = submit_application(session_2024, urumqi)
-    with pytest.raises(ValidationError):
+    with pytest.raises(Refused, match="Choose a reason for the rejection."):
         application.reject(reviewer_urumqi, "")
-    with pytest.raises(ValidationError):
+    with pytest.raises(Refused, match="Say what the candidate must correct."):
         application.return_for_correction(reviewer_urumqi, "  ")
     assert Application.objects.get(pk=application.pk).status == Status.SUBMITTED
 
 
 def test_every_decision_emails_the_candidate_in_their_language(session_2024, urumqi, reviewer_urumqi):
     application = submit_application(session_2024, urumqi, language="en")
-    event = application.approve(reviewer_urumqi)
+    event = approve(application, reviewer_urumqi)
     message = OutboxMessage.objects.get(dedup_key=f"application:{application.pk}:event:{event.pk}")
     assert message.language == "en"
     assert "Approved" in message.context["subject"]

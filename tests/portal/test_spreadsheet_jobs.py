@@ -21,7 +21,7 @@ from portal import spreadsheets
 from portal.models import SpreadsheetJob
 from portal.sweeps import delete_old_spreadsheet_jobs
 from tests.applications.admin_helpers import application, clone_applications, messages_of, staff_client
-from tests.factories import resident_id, submit_application
+from tests.factories import approve, resident_id, submit_application
 from tickets.models import DuplicatePayment, Kind, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -114,7 +114,7 @@ def state():
 def approved(session_2024, urumqi, reviewer_urumqi):
     apps = [application(session_2024, urumqi) for _ in range(2)]
     for app in apps:
-        app.approve(reviewer_urumqi)
+        approve(app, reviewer_urumqi)
     return apps
 
 
@@ -275,7 +275,7 @@ def test_a_large_duplicate_payment_list_opens_refund_requests_in_the_background(
     paid = []
     for n in range(2):
         app = submit_application(session_2024, urumqi, email=f"paid{n}@example.com")
-        app.approve(reviewer_urumqi)
+        approve(app, reviewer_urumqi)
         app.mark_paid(timezone.now(), f"PAY-{n}")
         paid.append(app)
     codes, amounts = "PAY-A, PAY-B", "176, 176"
@@ -354,13 +354,13 @@ def reviewed(session_2024, urumqi, kashgar, reviewer_urumqi, reviewer_kashgar):
     """Seven reviewed applications in Ürümqi (formula-like names), one waiting, three reviewed in Kashgar."""
     first = application(session_2024, urumqi, identity_changes={"name": '=HYPERLINK("http://evil.example","x")'})
     first.record_verified_months(reviewer_urumqi, 100)
-    first.approve(reviewer_urumqi)
+    approve(first, reviewer_urumqi)
     rejected = application(session_2024, urumqi, identity_changes={"name": "+8613800000000"})
     rejected.reject(reviewer_urumqi, "work_years")
     ours = [first, rejected, *clone_applications(first, 5)]
     waiting = application(session_2024, urumqi)
     theirs = application(session_2024, kashgar)
-    theirs.approve(reviewer_kashgar)
+    approve(theirs, reviewer_kashgar)
     return {"ours": ours, "waiting": waiting, "theirs": [theirs, *clone_applications(theirs, 2)]}
 
 

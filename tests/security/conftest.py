@@ -41,7 +41,7 @@ def open_ticket(kind, office, details, *, session=None, now=None, candidate_iden
 @pytest.fixture
 def log_output():
     """What the configured console handler (the one with the masking filter) writes during the test."""
-    from portal.privacy import MaskDocumentNumbers
+    from core.privacy import MaskDocumentNumbers
 
     handler = next(
         handler

@@ -23,7 +23,7 @@ from applications.models import Application, ExamSession, Payment
 from notifications.models import OutboxMessage
 from offices.models import Office, User
 from tests.conftest import PASSWORD, STAFF
-from tests.factories import pdf_bytes, resident_id, submit_application
+from tests.factories import approve, pdf_bytes, resident_id, submit_application
 from tests.tickets.factories import FIRST_REGISTRATION_DAY, open_ticket
 from tickets.models import DuplicatePayment, Exemption, Kind, Ticket
 
@@ -148,7 +148,7 @@ def build_applications_before_the_deadlines(data, session):
     """Applications that the close and lapse sweeps will move: one approved, one returned."""
     reviewer = data.staff[0]
     to_lapse = _application(data, session)
-    to_lapse.approve(reviewer, note=data.mark("note"))
+    approve(to_lapse, reviewer, note=data.mark("note"))
     to_close = _application(data, session)
     to_close.return_for_correction(reviewer, data.mark("note"))
     return [to_lapse, to_close]
@@ -171,13 +171,13 @@ def build_applications(data, session):
         data, session, foreign=True, files={"insurance_pdf": marked_pdf(data), "passport_copy": marked_pdf(data)}
     )
     approved = _application(data, session)
-    approved.approve(manager, note=data.mark("note"))
+    approve(approved, manager, note=data.mark("note"))
     rejected = _application(data, session)
     rejected.reject(reviewer, "other", note=data.mark("note"))
     withdrawn = _application(data, session)
     withdrawn.withdraw()
     paid = _application(data, session)
-    paid.approve(reviewer)
+    approve(paid, reviewer)
     payment = Payment.objects.create(
         session=session,
         payment_code=data.mark("pay"),

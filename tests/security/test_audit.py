@@ -10,12 +10,12 @@ from django.contrib.contenttypes.models import ContentType
 
 from applications import sweeps
 from applications.models import ExamSession, Status
+from core import id_numbers
 from offices.models import Office
-from portal import id_numbers
 from portal.audit import entries_for
 from tests.applications.admin_helpers import application, at, decide_url, staff_client
 from tests.conftest import PASSWORD
-from tests.factories import resident_id
+from tests.factories import approve, resident_id
 
 pytestmark = pytest.mark.django_db
 
@@ -40,8 +40,8 @@ def entries_of(obj, action=None):
 def two_offices(session_2024, urumqi, kashgar, reviewer_urumqi, reviewer_kashgar):
     ours = application(session_2024, urumqi)
     theirs = application(session_2024, kashgar)
-    ours.approve(reviewer_urumqi)
-    theirs.approve(reviewer_kashgar)
+    approve(ours, reviewer_urumqi)
+    approve(theirs, reviewer_kashgar)
     return ours, theirs
 
 
@@ -137,7 +137,7 @@ def test_sessions_and_offices_are_audited(session_2024, urumqi):
 def test_bulk_sweeps_write_an_entry_per_row(session_2024, urumqi, reviewer_urumqi):
     apps = [application(session_2024, urumqi) for _ in range(3)]
     for app in apps:
-        app.approve(reviewer_urumqi)
+        approve(app, reviewer_urumqi)
 
     sweeps.lapse_unpaid_applications(at(2024, 7, 2, 18))
 

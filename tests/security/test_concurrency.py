@@ -22,7 +22,7 @@ from applications.models import Status as ApplicationStatus
 from applications.sweeps import lapse_unpaid_applications
 from notifications.models import OutboxMessage
 from offices.workdays import BEIJING
-from tests.factories import submit_application
+from tests.factories import approve, submit_application
 from tests.tickets.factories import FIRST_REGISTRATION_DAY, open_ticket
 from tickets.models import Kind, Status, Ticket, TicketClosed, TicketEvent
 
@@ -98,7 +98,7 @@ def decisions_of(application):
 def test_two_application_decisions_at_once(submitted, staff, second, second_status):
     first, other = copies(Application, submitted.pk)
     results = race(
-        lambda: first.approve(staff["reviewer_urumqi"]),
+        lambda: approve(first, staff["reviewer_urumqi"]),
         lambda: second(other, staff["manager_urumqi"]),
     )
     winner, loser = one_wins(results, InvalidTransition)
@@ -118,7 +118,7 @@ def approved_and_paid(session_2024, urumqi, staff):
     """An approved application and the platform's record of its payment, made before payment close (the
     payment import has not applied it yet)."""
     application = submit_application(session_2024, urumqi, now=FIRST_REGISTRATION_DAY)
-    application.approve(staff["reviewer_urumqi"], now=FIRST_REGISTRATION_DAY + datetime.timedelta(days=1))
+    approve(application, staff["reviewer_urumqi"], now=FIRST_REGISTRATION_DAY + datetime.timedelta(days=1))
     payment = Payment.objects.create(
         session=session_2024,
         payment_code="6500009",

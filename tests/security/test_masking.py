@@ -15,11 +15,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from applications import sweeps
 from applications.models import Candidate
+from core import id_numbers
+from core.privacy import mask_text
 from notifications.models import OutboxMessage
-from portal import id_numbers
-from portal.privacy import mask_text
 from tests.applications.admin_helpers import CHANGELIST, application, change_url, decide_url, staff_client
-from tests.factories import resident_id
+from tests.factories import approve, resident_id
 from tickets.models import IdentityChange, Kind
 
 from .conftest import open_ticket
@@ -206,7 +206,7 @@ def test_emails_are_masked(client, reviewer_urumqi, manager_urumqi, session_2024
 
 
 def test_exports_are_masked(client, regional_admin, reviewer_urumqi, submitted):
-    submitted.approve(reviewer_urumqi)
+    approve(submitted, reviewer_urumqi)
     columns = ("reference", "office", "document_number", "name", "qualification", "status", "decided_by")
     data = {"format": "1", "resource": "0", **{f"applicationexportresource_{c}": "on" for c in columns}}
     response = staff_client(client, regional_admin).post(f"{CHANGELIST}export/", data)
@@ -217,7 +217,7 @@ def test_exports_are_masked(client, regional_admin, reviewer_urumqi, submitted):
 
 
 def test_payment_import_preview_is_masked(client, regional_admin, reviewer_urumqi, session_2024, submitted):
-    submitted.approve(reviewer_urumqi)
+    approve(submitted, reviewer_urumqi)
     upload = SimpleUploadedFile(
         "payments.csv",
         f"document_number,name,amount,paid_at,payment_code\n{NUMBER},马晓,300,2024-07-01 10:30,PAY-9\n".encode(),

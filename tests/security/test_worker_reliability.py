@@ -19,7 +19,7 @@ from applications.models import Status as ApplicationStatus
 from notifications.models import OutboxMessage
 from portal.celery import app as celery_app
 from tests import worker as worker_helpers
-from tests.factories import submit_application
+from tests.factories import approve, submit_application
 from tests.tickets.factories import FIRST_REGISTRATION_DAY
 
 # The worker process and the fixture that sends this module's tasks to it (tests/worker.py).
@@ -68,7 +68,7 @@ def test_sweeps_after_downtime_catch_up_exactly_once(request, session_2024, urum
     approved = []
     for _n in range(APPROVED_BEFORE_THE_DEADLINE):
         application = submit_application(session_2024, urumqi, now=FIRST_REGISTRATION_DAY, files={})
-        application.approve(reviewer_urumqi, now=FIRST_REGISTRATION_DAY)
+        approve(application, reviewer_urumqi, now=FIRST_REGISTRATION_DAY)
         approved.append(application)
 
     # The worker comes back; beat sends the sweep task (twice: it runs every minute).

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.contrib.messages import get_messages
 
 from applications.models import Candidate, ExamSession
+from core.references import new_reference
 from offices.workdays import BEIJING
-from portal.references import new_reference
 from tests.factories import identity, pdf_file
 from tickets.models import DETAIL_MODELS, REFERENCE_PREFIX, Kind, Ticket, TicketEvent
 

@@ -11,7 +11,7 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from notifications.models import OutboxMessage
-from tests.factories import submit_application
+from tests.factories import approve, submit_application
 from tests.tickets.factories import DUPLICATES, at, messages_of, open_ticket, staff_client
 from tickets.models import DuplicatePayment, Kind, Refund, Ticket, TicketEvent
 
@@ -63,7 +63,7 @@ def paid(session_2024, urumqi, reviewer_urumqi):
     application = submit_application(
         session_2024, urumqi, now=at(2024, 6, 20, 9), email="paid@example.com", phone="13900000000", language="en"
     )
-    application.approve(reviewer_urumqi, now=at(2024, 6, 20, 10))
+    approve(application, reviewer_urumqi, now=at(2024, 6, 20, 10))
     application.mark_paid(at(2024, 6, 20, 10), "PAY-1", now=at(2024, 6, 20, 10))
     return application
 

@@ -11,7 +11,7 @@ from django.test import Client
 
 from applications.models import Application
 from notifications.models import OutboxMessage
-from tests.factories import resident_id, submit_application
+from tests.factories import approve, resident_id, submit_application
 from tests.tickets.factories import (
     at,
     change_url,
@@ -284,7 +284,7 @@ def test_exemption_of_a_graduate_before_2002_needs_no_chsi_record(client, sessio
 
 def paid_application(session, office, reviewer):
     application = submit_application(session, office, now=at(2024, 6, 20, 9))
-    application.approve(reviewer, now=at(2024, 6, 21, 9))
+    approve(application, reviewer, now=at(2024, 6, 21, 9))
     application.mark_paid(at(2024, 6, 21, 10), "PAY-1", now=at(2024, 6, 21, 10))
     return application
 

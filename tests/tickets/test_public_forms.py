@@ -7,12 +7,12 @@ import pytest
 from django.utils import translation
 
 from applications.models import Candidate
+from core.forms import KEPT_SUFFIX
+from core.id_numbers import check_digit
+from core.models import PendingUpload
 from notifications.models import OutboxMessage
 from offices.workdays import BEIJING
-from portal.forms import KEPT_SUFFIX
-from portal.id_numbers import check_digit
-from portal.models import PendingUpload
-from tests.factories import pdf_bytes, png_bytes, submit_application
+from tests.factories import approve, pdf_bytes, png_bytes, submit_application
 from tickets.models import InfoChange, Kind, Refund, Ticket
 
 from .request_data import (
@@ -54,7 +54,7 @@ def paid_application(session, office, number, reviewer, time_machine):
         identity_changes={"document_number": number},
         now=datetime.datetime(2024, 6, 20, 9, tzinfo=BEIJING),
     )
-    application.approve(reviewer, now=datetime.datetime(2024, 6, 21, 9, tzinfo=BEIJING))
+    approve(application, reviewer, now=datetime.datetime(2024, 6, 21, 9, tzinfo=BEIJING))
     application.mark_paid(datetime.datetime(2024, 6, 21, 10, tzinfo=BEIJING), "PAY-1")
     return application
 

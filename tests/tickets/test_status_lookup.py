@@ -4,8 +4,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from core.references import new_reference
 from notifications.models import OutboxMessage
-from portal.references import new_reference
 from tickets.models import Status, Ticket
 
 from .request_data import IN_WINDOW, PASSWORD_SHAPE, file_request, without_csrf

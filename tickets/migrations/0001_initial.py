@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import portal.uploads
+import core.uploads
 from django.conf import settings
 from django.db import migrations, models
 
@@ -308,7 +308,7 @@ class Migration(migrations.Migration):
                 (
                     "receipt",
                     models.FileField(
-                        blank=True, max_length=200, upload_to=portal.uploads.upload_path, verbose_name="bank receipt"
+                        blank=True, max_length=200, upload_to=core.uploads.upload_path, verbose_name="bank receipt"
                     ),
                 ),
                 ("receipt_name", models.CharField(blank=True, max_length=150)),
@@ -505,7 +505,7 @@ class Migration(migrations.Migration):
                 (
                     "statement_scan",
                     models.FileField(
-                        blank=True, max_length=200, upload_to=portal.uploads.upload_path, verbose_name="statement scan"
+                        blank=True, max_length=200, upload_to=core.uploads.upload_path, verbose_name="statement scan"
                     ),
                 ),
                 ("deleted_at", models.DateTimeField(blank=True, null=True, verbose_name="certification deleted at")),
@@ -569,13 +569,13 @@ class Migration(migrations.Migration):
                 (
                     "new_photo",
                     models.FileField(
-                        blank=True, max_length=200, upload_to=portal.uploads.upload_path, verbose_name="new photo"
+                        blank=True, max_length=200, upload_to=core.uploads.upload_path, verbose_name="new photo"
                     ),
                 ),
                 (
                     "proof",
                     models.FileField(
-                        blank=True, max_length=200, upload_to=portal.uploads.upload_path, verbose_name="proof"
+                        blank=True, max_length=200, upload_to=core.uploads.upload_path, verbose_name="proof"
                     ),
                 ),
                 ("proof_name", models.CharField(blank=True, max_length=150)),

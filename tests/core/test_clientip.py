@@ -1,6 +1,6 @@
 import pytest
 
-from portal.clientip import client_ip
+from core.clientip import client_ip
 
 
 @pytest.mark.parametrize(

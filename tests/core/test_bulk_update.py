@@ -1,4 +1,4 @@
-"""portal.bulk_update.update_many: each row gets its own values, other rows and fields stay as they were."""
+"""core.bulk_update.update_many: each row gets its own values, other rows and fields stay as they were."""
 
 import datetime
 
@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from applications.models import Application, Status
-from portal.bulk_update import update_many
+from core.bulk_update import update_many
 from tests.applications.admin_helpers import application, clone_applications
 
 pytestmark = pytest.mark.django_db

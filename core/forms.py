@@ -2,7 +2,7 @@
 the building blocks every candidate form has (identity with its checks, one-time submission key, dates,
 phone, office choice).
 
-A file that passed portal.uploads.clean_upload is kept as a PendingUpload when the form is shown again
+A file that passed core.uploads.clean_upload is kept as a PendingUpload when the form is shown again
 (another field was wrong, or the submission was refused): the page carries only its random token in a
 hidden field, so the candidate does not upload it again. A token is accepted only for the field it was kept
 for (a PNG kept as a degree certificate never becomes the social-insurance PDF) and only for a day. A form
@@ -23,7 +23,6 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from . import id_numbers
 from .models import PendingUpload
 from .uploads import EXTENSIONS, JPEG, PDF, PNG, clean_upload
 
@@ -63,7 +62,7 @@ class CheckedFileInput(forms.FileInput):
 
 
 class CheckedFileField(forms.FileField):
-    """An upload checked by portal.uploads.clean_upload; cleans to the safe copy it returns.
+    """An upload checked by core.uploads.clean_upload; cleans to the safe copy it returns.
 
     Not required by itself: whether a file is needed is the form's decision, since a kept file counts.
     """
@@ -220,89 +219,6 @@ phone_validator = RegexValidator(
 class OfficeChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.name  # Chinese or English, by the language of the page
-
-
-def _gender_choices():
-    # Imported late: portal is below the apps, and Candidate's choices are the single source.
-    from applications.models import Candidate
-
-    return Candidate.Gender.choices
-
-
-IDENTITY_FIELDS = ("name", "document_type", "document_number", "birth_date", "gender", "nationality")
-
-
-class IdentityForm(forms.Form):
-    """Who the candidate is, with the same rules on every public form: the number is checked with
-    id_numbers.parse_document and must agree with the birth date and gender typed; a foreign document
-    needs the nationality. Use it as a base next to the form's own fields; clean() runs the checks."""
-
-    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("As written on your identity document."))
-    document_type = forms.ChoiceField(label=_("Identity document"), choices=id_numbers.DocumentType.choices)
-    document_number = forms.CharField(label=_("Document number"), max_length=32)
-    birth_date = forms.DateField(label=_("Birth date"), widget=DateInput)
-    gender = forms.ChoiceField(label=_("Gender"), choices=_gender_choices, widget=forms.RadioSelect)
-    nationality = forms.CharField(
-        label=_("Nationality"),
-        max_length=64,
-        required=False,
-        help_text=_("Only for a foreign passport or a foreign permanent residence ID card."),
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.initial.setdefault("document_type", id_numbers.DocumentType.RESIDENT_ID)
-
-    def clean(self):
-        cleaned = super().clean()
-        self.clean_identity()
-        return cleaned
-
-    def clean_identity(self):
-        cleaned = self.cleaned_data
-        document_type, number = cleaned.get("document_type"), cleaned.get("document_number")
-        if not (document_type and number):
-            return
-        try:
-            parsed = id_numbers.parse_document(document_type, number)
-        except ValidationError as error:
-            self.add_error("document_number", error)
-            return
-        cleaned["document_number"] = parsed.number
-        if parsed.birth_date and cleaned.get("birth_date") and cleaned["birth_date"] != parsed.birth_date:
-            self.add_error(
-                "birth_date",
-                ValidationError(
-                    _("This differs from the birth date in your document number (%(date)s)."),
-                    code="birth_date_mismatch",
-                    params={"date": parsed.birth_date.isoformat()},
-                ),
-            )
-        if parsed.gender and cleaned.get("gender") and cleaned["gender"] != parsed.gender:
-            self.add_error(
-                "gender",
-                ValidationError(
-                    _("This differs from the gender in your document number (%(gender)s)."),
-                    code="gender_mismatch",
-                    params={"gender": dict(_gender_choices())[parsed.gender]},
-                ),
-            )
-        if document_type in id_numbers.FOREIGN_DOCUMENTS and not cleaned.get("nationality", "").strip():
-            self.add_error(
-                "nationality",
-                ValidationError(_("Enter the nationality shown on your document."), code="nationality_required"),
-            )
-
-    def is_foreign(self):
-        return self.cleaned_data.get("document_type") in id_numbers.FOREIGN_DOCUMENTS
-
-    def identity(self):
-        """The identity as Candidate fields (nationality only for foreign documents: the default otherwise)."""
-        data = self.cleaned_data
-        identity = {name: data[name] for name in IDENTITY_FIELDS if name != "nationality"}
-        if data["document_type"] in id_numbers.FOREIGN_DOCUMENTS:
-            identity["nationality"] = data["nationality"].strip()
-        return identity
 
 
 class SubmissionKeyForm(forms.Form):

@@ -1,6 +1,6 @@
 """Personal data outside the models: document numbers in free text and logs, and caching of staff pages.
 
-Lists, exports and emails mask numbers where they print them (portal.id_numbers.mask). Free text is
+Lists, exports and emails mask numbers where they print them (core.id_numbers.mask). Free text is
 different: a log line, an exception message, a note or an admin history line may carry a number nobody
 chose to print. `mask_text` catches the numbers with a recognisable shape (the 18-character resident ID
 layout, shared by residence permits and the new permanent residence card, and the old permanent residence

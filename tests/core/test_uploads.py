@@ -1,4 +1,4 @@
-"""Upload checks (portal.uploads.clean_upload) and uploads kept across a failed form (portal.forms)."""
+"""Upload checks (core.uploads.clean_upload) and uploads kept across a failed form (core.forms)."""
 
 import datetime
 import io
@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from portal.forms import KEPT_SUFFIX, CheckedFileField, KeptUploadsMixin
-from portal.models import PendingUpload
-from portal.uploads import PDF, clean_upload
+from core.forms import KEPT_SUFFIX, CheckedFileField, KeptUploadsMixin
+from core.models import PendingUpload
+from core.uploads import PDF, clean_upload
 from tests.factories import pdf_bytes, png_bytes
 
 pytestmark = pytest.mark.usefixtures("english")

@@ -1,4 +1,4 @@
-"""portal.xlsx.StreamingXLSX: the export format writes what tablib's writer wrote, row by row."""
+"""core.xlsx.StreamingXLSX: the export format writes what tablib's writer wrote, row by row."""
 
 import datetime
 import io
@@ -6,7 +6,7 @@ import io
 import openpyxl
 import tablib
 
-from portal.xlsx import StreamingXLSX
+from core.xlsx import StreamingXLSX
 
 
 def test_a_sheet_reads_back_with_its_values_and_a_bold_frozen_header():

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from portal.pagination import CappedCountPaginator
+from core.pagination import CappedCountPaginator
 from tests.applications.admin_helpers import CHANGELIST, application, clone_applications, staff_client
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from portal.models import PendingUpload
+from core.models import PendingUpload
 from portal.sweeps import delete_stale_pending_uploads
 
 pytestmark = pytest.mark.django_db

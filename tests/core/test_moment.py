@@ -1,6 +1,6 @@
 import datetime
 
-from portal.templatetags.portal import moment
+from core.templatetags.portal import moment
 
 
 def test_moments_are_shown_in_beijing_time_and_dates_as_they_are():

@@ -8,13 +8,12 @@ import time_machine
 from celery.schedules import crontab
 from django.conf import settings as django_settings
 
-from applications import sweeps
-from applications.tasks import send_staff_digests as digest_task
 from offices.models import Office
+from portal import digest as sweeps
+from portal.tasks import send_staff_digests as digest_task
+from tests.applications.test_sweeps import at, give_emails, in_person, keys, message, submitted
 from tests.tickets.factories import open_ticket
 from tickets.models import Kind
-
-from .test_sweeps import at, give_emails, in_person, keys, message, submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -153,7 +152,7 @@ def test_what_is_already_late_today_is_overdue_not_due_today(session_2024, urumq
 
 def test_beat_runs_the_digest_at_half_past_eight_beijing_time_not_every_minute():
     entry = django_settings.CELERY_BEAT_SCHEDULE["staff-digest"]
-    assert entry == {"task": "applications.tasks.send_staff_digests", "schedule": crontab(hour=8, minute=30)}
+    assert entry == {"task": "portal.tasks.send_staff_digests", "schedule": crontab(hour=8, minute=30)}
     assert django_settings.CELERY_TIMEZONE == "Asia/Shanghai"
     assert not any("digest" in path for path in django_settings.PORTAL_SWEEPS)
 

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from django.core.exceptions import ValidationError
 
-from portal.id_numbers import (
+from core.id_numbers import (
     DocumentType,
     ParsedDocument,
     check_digit,

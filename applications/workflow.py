@@ -1,0 +1,188 @@
+"""Every state change of an application, as one table of transitions run by the engine (core/transitions.py).
+
+The single decision in the admin, the batch actions, the candidate's own steps, the payment import and the
+sweeps all call APPLICATIONS.run / run_one with a transition's name: the status table (models.TRANSITIONS) and
+the preconditions below are checked in one place, on the locked rows. Approval needs the social-insurance months
+verified and every check green; a reviewer may override that for one application with a reason that the history
+keeps; a batch approval never overrides.
+"""
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.transitions import Guard, Transition, Workflow
+
+from . import bulk
+from .models import FLAG_FIELDS, TRANSITIONS, Application, ApplicationEvent, RejectionReason, Status
+
+REVIEW = "applications.review_application"
+
+
+# Preconditions -------------------------------------------------------------------------------------------------
+
+
+def months_verified(application, act):
+    if application.verified_insured_months is None:
+        return _("verified social-insurance months not recorded")
+    return None
+
+
+def checks_green(application, act):
+    others = getattr(application, "_other_references", None)
+    failed = [check.message for check in application.preview_checks(others) if not check.ok]
+    if failed:
+        return _("checks not green: %(checks)s") % {"checks": " ".join(str(message) for message in failed)}
+    return None
+
+
+def rejection_reason_given(application, act):
+    reason = act.data.get("reason")
+    if reason not in RejectionReason.values:
+        return _("Choose a reason for the rejection.")
+    if reason == RejectionReason.OTHER and not act.note.strip():
+        return _("Say why the application is rejected.")
+    return None
+
+
+def correction_said(application, act):
+    return None if act.note.strip() else _("Say what the candidate must correct.")
+
+
+def registration_open(application, act):
+    if not application.session.registration_is_open(act.now):
+        return _("Registration is closed: the application can no longer be changed online.")
+    return None
+
+
+# Fields each transition sets ------------------------------------------------------------------------------------
+
+
+def decided(application, act):
+    return {"decided_at": act.now, "decided_by": act.by}
+
+
+def rejected(application, act):
+    return {**decided(application, act), "rejection_reason": act.data["reason"], "message_to_candidate": act.note}
+
+
+def returned(application, act):
+    return {"message_to_candidate": act.note}
+
+
+def reviewed_again(application, act):
+    return {"due_at": application.due_from(act.now)}
+
+
+def resubmitted(application, act):
+    application.run_checks()
+    checks = {name: getattr(application, name) for name in ("checks", *FLAG_FIELDS)}
+    return {"submitted_at": act.now, "due_at": application.due_from(act.now), **checks}
+
+
+def paid(application, act):
+    payment = act.data["payments"][application.pk]
+    return {"paid_at": payment.paid_at, "payment_code": payment.payment_code}
+
+
+def payment_note(application, act):
+    return bulk.payment_note(act.data["payments"][application.pk])
+
+
+APPROVAL_GUARDS = (Guard(months_verified, overridable=True), Guard(checks_green, overridable=True))
+
+
+class ApplicationWorkflow(Workflow):
+    model = Application
+    event_model = ApplicationEvent
+    event_fk = "application"
+    table = TRANSITIONS
+    select_related = ("session", "candidate")
+    transitions = {
+        transition.name: transition
+        for transition in (
+            Transition(
+                "approve",
+                gettext_lazy("Approve"),
+                Status.APPROVED,
+                permission=REVIEW,
+                guards=APPROVAL_GUARDS,
+                changes=decided,
+            ),
+            Transition(
+                "reject",
+                gettext_lazy("Reject"),
+                Status.REJECTED,
+                permission=REVIEW,
+                guards=(Guard(rejection_reason_given, needs_data=True),),
+                changes=rejected,
+            ),
+            Transition(
+                "return",
+                gettext_lazy("Return for correction"),
+                Status.RETURNED,
+                permission=REVIEW,
+                guards=(Guard(correction_said, needs_data=True),),
+                changes=returned,
+            ),
+            Transition(
+                "in-person-done",
+                gettext_lazy("In-person review done"),
+                Status.SUBMITTED,
+                # "submitted" also follows "returned" (the candidate resubmits): staff may not take that path.
+                sources=(Status.IN_PERSON_REVIEW,),
+                permission=REVIEW,
+                changes=reviewed_again,
+                notify=False,
+            ),
+            Transition("withdraw", gettext_lazy("Withdraw"), Status.WITHDRAWN),
+            Transition(
+                "resubmit",
+                gettext_lazy("Resubmit after correction"),
+                Status.SUBMITTED,
+                sources=(Status.RETURNED,),
+                guards=(Guard(registration_open),),
+                changes=resubmitted,
+            ),
+            Transition("pay", gettext_lazy("Paid"), Status.PAID, changes=paid, note=payment_note, notify=True),
+            Transition(
+                "close",
+                gettext_lazy("Closed at registration close"),
+                Status.CLOSED,
+                note=lambda application, act: _("Registration closed before the application was completed."),
+            ),
+            # No email yet: lapse emails wait for the final payment import (sweeps.send_lapse_emails).
+            Transition(
+                "lapse",
+                gettext_lazy("Lapsed at payment close"),
+                Status.LAPSED,
+                note=lambda application, act: _("Not paid by payment close."),
+                notify=False,
+            ),
+        )
+    }
+    # The staff decisions of the change page, in the order of its buttons.
+    DECISIONS = ("approve", "reject", "return", "in-person-done")
+
+    def load(self, pks, transition):
+        if transition.name in ("close", "lapse", "pay"):
+            # The sweeps and the payment import need the status and what the emails show, not the checks.
+            fields = ("pk", "status", "reference", "paid_at", "payment_code")
+            return list(Application.objects.filter(pk__in=pks).only(*fields).order_by("pk"))
+        applications = super().load(pks, transition)
+        if transition.name == "approve":
+            others = Application.other_references_of(applications)
+            for application in applications:
+                application._other_references = others.get(application.pk, [])
+        return applications
+
+    def status_refusal(self, record, transition):
+        return record.refusal(transition.target)
+
+    def email(self, transition, records, act):
+        if transition.name == "close":
+            # One "closed" email per application, whatever runs the sweep again.
+            return bulk.email_candidates([record.pk for record in records], bulk.STATUS_CHANGE, "closed")
+        return bulk.email_status_changes([record._event for record in records])
+
+
+APPLICATIONS = ApplicationWorkflow()

@@ -1,0 +1,277 @@
+"""The transition engine: every state change of a record that has a status table goes through `run`.
+
+A workflow (one per model: applications/workflow.py, tickets/workflow.py) names its transitions: the status each
+leads to, who may make it (a permission), the preconditions on the locked row (guards), the fields it sets, the
+history note and whether the candidate is emailed. The engine does the rest the same way for one row and for
+fifty thousand: it locks the rows in chunks (one row is a batch of one), checks each against the status table
+*and* the guards, moves the ones that pass with one UPDATE (or one `UPDATE … FROM VALUES` when each row gets its
+own values), writes their history entries, one audit entry each (always the same shape: {field: [old, new]}),
+the admin log when a person acted, and the emails into the outbox in the same transaction (sent after commit).
+What it refuses comes back with the reason, in words for the person who tried.
+
+The admin derives its buttons, steps and batch actions from the same workflow (`Workflow.offers`), so an action
+that the table or a guard refuses is never offered. A guard marked `overridable` may be overridden by a person,
+one row at a time, with a reason that goes into the history entry; a batch never overrides.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.admin.models import CHANGE
+from django.contrib.admin.models import LogEntry as AdminLogEntry
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import audit
+from .bulk_update import update_many
+from .chunks import in_locked_chunks, pks_of
+
+
+class Refused(Exception):
+    """A change the record's status, a precondition or the user's role does not allow; the message says why."""
+
+    def __init__(self, message, code="refused"):
+        super().__init__(message)
+        self.message, self.code = message, code
+
+
+@dataclass
+class Act:
+    """Who changes what, when: the same for every row of a run. `data` holds the form's values (a reason, a note,
+    per-row values under their pk); `override` is the reason a person gives for overriding a failing guard."""
+
+    by: Any = None
+    now: Any = None
+    note: str = ""
+    data: dict = field(default_factory=dict)
+    actor: str = "staff"  # staff, candidate, system
+    request: Any = None
+    batch: bool = False
+    override: str = ""
+
+    def __post_init__(self):
+        self.now = self.now or timezone.now()
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A precondition: check(record, act) -> a refusal message, or None when the record may go on."""
+
+    check: Callable
+    overridable: bool = False  # a person may override it with a recorded reason (never a batch)
+    needs_data: bool = False  # it checks what a form gives (a note, a reason): not part of what is offered
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    label: Any
+    target: Any  # the status it leads to
+    sources: tuple | None = None  # the statuses it starts from; None: every status the table lets reach target
+    permission: str | None = None  # needed when a person makes it
+    guards: tuple = ()
+    changes: Callable | None = None  # (record, act) -> {field: value} set along with the status
+    note: Callable | None = None  # (record, act) -> the history note; default act.note
+    notify: bool = True  # email the candidate (Workflow.emails)
+    after: Callable | None = None  # (records, act) -> None, in the same transaction (e.g. a detail row)
+
+    def starts_from(self, status, table):
+        return self.target in table[status] and (self.sources is None or status in self.sources)
+
+
+@dataclass
+class Outcome:
+    done: list = field(default_factory=list)  # the records moved, with their new values
+    refused: list = field(default_factory=list)  # [(record, message)]
+    overridden: list = field(default_factory=list)  # [(record, [messages])]
+    emails: int = 0  # emails queued
+
+
+class Workflow:
+    """One model's status table and transitions; subclasses name them and say how the candidate is emailed."""
+
+    model = None
+    event_model = None  # the history: (record fk, at, by, actor, from_status, to_status, note)
+    event_fk = ""
+    table: dict = {}
+    transitions: dict = {}
+    select_related: tuple = ()
+
+    # What the admin offers ----------------------------------------------------------------------------------
+
+    def sources(self, name):
+        transition = self.transitions[name]
+        return tuple(status for status in self.table if transition.starts_from(status, self.table))
+
+    def permitted(self, name, user):
+        permission = self.transitions[name].permission
+        return permission is None or (user is not None and user.has_perm(permission))
+
+    def offers(self, name, record, user):
+        """Whether `user` is offered the transition on `record` now: the table, the permission and every guard
+        that does not depend on a form's values (an overridable guard does not hide it: it asks for a reason)."""
+        act = Act(by=user)
+        return self.refusal(name, record, act, offering=True) is None
+
+    def offered(self, record, user, names=None):
+        return [name for name in names or self.transitions if self.offers(name, record, user)]
+
+    # Checks ---------------------------------------------------------------------------------------------------
+
+    def status_refusal(self, record, transition):
+        labels = dict(self.model._meta.get_field("status").choices)
+        return _("%(ref)s is “%(status)s”; it cannot become “%(to)s”.") % {
+            "ref": record,
+            "status": labels[record.status],
+            "to": labels[transition.target],
+        }
+
+    def refusal(self, name, record, act, *, offering=False):
+        """Why `record` cannot take transition `name` now (a message), or None. Failing overridable guards are
+        collected in act.data["_overridden"] when a person gave a reason, a single row at a time."""
+        transition = self.transitions[name]
+        if not transition.starts_from(record.status, self.table):
+            return self.status_refusal(record, transition)
+        if act.by is not None and act.actor == "staff" and not self.permitted(name, act.by):
+            return _("You may not do this: “%(action)s”.") % {"action": transition.label}
+        overridden = []
+        for guard in transition.guards:
+            if offering and (guard.needs_data or guard.overridable):
+                continue
+            message = guard.check(record, act)
+            if message is None:
+                continue
+            if guard.overridable and act.override.strip() and not act.batch:
+                overridden.append(message)
+                continue
+            return message
+        if overridden:
+            act.data.setdefault("_overridden", {})[record.pk] = overridden
+        return None
+
+    # Running ----------------------------------------------------------------------------------------------------
+
+    def load(self, pks, transition):
+        """The locked rows as records, in pk order (a workflow may load what `transition`'s guards need)."""
+        return list(self.model.objects.filter(pk__in=pks).select_related(*self.select_related).order_by("pk"))
+
+    def run(self, name, queryset, act, *, chunk=500):
+        """Make transition `name` on every row of `queryset` that allows it, in locked chunks; the others are
+        returned refused with the reason. One row is a batch of one."""
+        outcome = Outcome()
+        in_locked_chunks(queryset, lambda rows: self.run_locked(name, pks_of(rows), act, outcome), chunk=chunk)
+        return outcome
+
+    def run_one(self, name, record, act):
+        """The transition on one record; Refused if it may not. Returns the history entry; `record` gets the new
+        values (the caller's object is updated in place)."""
+        act.batch = False
+        outcome = self.run(name, self.model.objects.filter(pk=record.pk), act)
+        if outcome.refused:
+            raise Refused(outcome.refused[0][1])
+        if not outcome.done:
+            raise Refused(_("%(ref)s no longer exists.") % {"ref": record})
+        moved = outcome.done[0]
+        record.__dict__.update({k: v for k, v in moved.__dict__.items() if not k.startswith("_")})
+        return moved._event
+
+    def run_locked(self, name, pks, act, outcome=None):
+        """The transition on rows the caller has locked in its transaction (the payment import locks them while
+        it matches); returns the Outcome."""
+        outcome = outcome or Outcome()
+        transition = self.transitions[name]
+        allowed = []
+        with transaction.atomic():
+            for record in self.load(pks, transition):
+                message = self.refusal(name, record, act)
+                if message is None:
+                    allowed.append(record)
+                else:
+                    outcome.refused.append((record, message))
+            if allowed:
+                self._apply(transition, allowed, act, outcome)
+        return outcome
+
+    def _apply(self, transition, records, act, outcome):
+        overridden = act.data.get("_overridden", {})
+        changes, old = {}, {}
+        for record in records:
+            fields = {"status": transition.target, **(transition.changes(record, act) if transition.changes else {})}
+            changes[record.pk] = fields
+            old[record.pk] = {name: getattr(record, name) for name in fields}
+            record._from_status = record.status
+            for name, value in fields.items():
+                setattr(record, name, value)
+        self._write(records, changes)
+        notes = {record.pk: self._note(transition, record, act, overridden.get(record.pk)) for record in records}
+        events = self.event_model.objects.bulk_create(
+            [
+                self.event_model(
+                    **{f"{self.event_fk}_id": record.pk},
+                    at=act.now,
+                    by=act.by,
+                    actor=act.actor,
+                    from_status=record._from_status,
+                    to_status=record.status,
+                    note=notes[record.pk],
+                )
+                for record in records
+            ],
+            batch_size=1000,
+        )
+        for record, event in zip(records, events, strict=True):
+            record._event = event
+        audit.record_bulk_changes(
+            self.model,
+            {
+                record.pk: {
+                    name: (_audit_value(old[record.pk][name]), _audit_value(value)) for name, value in fields.items()
+                }
+                for record, fields in ((record, changes[record.pk]) for record in records)
+            },
+            reprs={record.pk: str(record) for record in records},
+            reason=str(transition.label),
+            request=act.request,
+            actor=act.by,
+        )
+        if act.by is not None and act.actor == "staff":
+            AdminLogEntry.objects.log_actions(act.by.pk, records, CHANGE, str(transition.label))
+        if transition.after:
+            transition.after(records, act)
+        if transition.notify:
+            outcome.emails += self.email(transition, records, act) or 0
+        outcome.done += records
+        outcome.overridden += [(record, overridden[record.pk]) for record in records if record.pk in overridden]
+
+    def _write(self, records, changes):
+        """One UPDATE when every row gets the same values, else one UPDATE … FROM VALUES per field set."""
+        first = changes[records[0].pk]
+        if all(changes[record.pk] == first for record in records):
+            self.model.objects.filter(pk__in=[record.pk for record in records]).update(**first)
+            return
+        by_fields = {}
+        for record in records:
+            by_fields.setdefault(tuple(changes[record.pk]), []).append(record)
+        for names, group in by_fields.items():
+            update_many(group, list(names))
+
+    def _note(self, transition, record, act, overridden):
+        note = transition.note(record, act) if transition.note else act.note
+        if overridden:
+            override = _("Failing checks overridden (%(checks)s). Reason: %(reason)s") % {
+                "checks": " ".join(str(message) for message in overridden),
+                "reason": act.override.strip(),
+            }
+            note = f"{override}\n{note}".strip()
+        return note
+
+    def email(self, transition, records, act):
+        """Queue the candidates' emails about `records` just moved by `transition` (their `_event`); returns how
+        many were queued."""
+        raise NotImplementedError
+
+
+def _audit_value(value):
+    return getattr(value, "pk", value)
