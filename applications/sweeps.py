@@ -12,17 +12,12 @@ requests, is the roof's (portal/digest.py); whom overdue work is escalated to is
 import datetime
 import functools
 
-from django.conf import settings
-from django.utils.translation import gettext as _
-
-from core import audit
 from core.chunks import CHUNK, in_locked_chunks, pks_of
 from core.transitions import Act
-from notifications.models import OutboxMessage, enqueue_emails, render_email
-from offices.escalation import EscalationRecipients, escalation_note
+from offices.escalation import EscalationRecipients
 
-from .bulk import STATUS_CHANGE, email_candidates, emailed, with_email_context
-from .models import Application, ApplicationEvent, ExamSession, Status
+from .bulk import STATUS_CHANGE, email_candidates, emailed
+from .models import Application, ExamSession, Status
 from .workflow import APPLICATIONS
 
 CLOSED_AT_REGISTRATION_CLOSE = (Status.RETURNED, Status.IN_PERSON_REVIEW)
@@ -111,57 +106,5 @@ def escalate_overdue_applications(now):
     an application with nobody to tell stays unescalated until someone can be told."""
     overdue = Application.objects.overdue(now).filter(escalated_at__isnull=True)
     recipients = EscalationRecipients()
-
-    def escalate(rows):
-        messages, events, escalated = [], [], []
-        applications = with_email_context(pks_of(rows))
-        for application in applications:
-            users = recipients.for_office(application.office_id, application.reference)
-            if not users:
-                continue
-            escalated.append(application.pk)
-            messages += [_escalation_email(application, user) for user in users]
-            events.append(
-                ApplicationEvent(
-                    application_id=application.pk,
-                    at=now,
-                    actor="system",
-                    from_status=application.status,
-                    to_status=application.status,
-                    note=escalation_note(application.due_at, users),
-                )
-            )
-        Application.objects.filter(pk__in=escalated).update(escalated_at=now)
-        references = {application.pk: application.reference for application in applications}
-        audit.record_bulk_changes(
-            Application,
-            {pk: {"escalated_at": (None, now)} for pk in escalated},
-            reprs=references,
-            reason=str(_("Overdue: escalated to the managers")),
-        )
-        ApplicationEvent.objects.bulk_create(events, batch_size=CHUNK)
-        return len(escalated), len(enqueue_emails(messages))
-
-    results = in_locked_chunks(overdue, escalate)
-    escalated, emails = (sum(counts) for counts in zip(*results, strict=True)) if results else (0, 0)
+    escalated, emails = APPLICATIONS.escalate_overdue(overdue, now, recipients)
     return recipients.summary(f"{escalated} escalated, {emails} emails queued")
-
-
-def _escalation_email(application, user):
-    language = settings.LANGUAGE_CODE
-    context = {
-        "application": application,
-        "recipient": user,
-        # The email carries the masked number only: the full one is behind the admin's permission.
-        "masked_document_number": application.candidate.masked_document_number,
-        "admin_url": f"{settings.PORTAL_BASE_URL}/admin/applications/application/{application.pk}/change/",
-        "base_url": settings.PORTAL_BASE_URL,
-    }
-    return OutboxMessage(
-        dedup_key=f"escalation:{application.pk}:{user.pk}",
-        recipient=user.email,
-        language=language,
-        template="message",
-        context=render_email("applications/email/escalation", language, context),
-        office=application.office,
-    )

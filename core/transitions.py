@@ -62,6 +62,7 @@ class Guard:
     check: Callable
     overridable: bool = False  # a person may override it with a recorded reason (never a batch)
     needs_data: bool = False  # it checks what a form gives (a note, a reason): not part of what is offered
+    forbidden: bool = False  # its refusal means "not for this user at all" (the admin answers 403)
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,13 @@ class Workflow:
     def permitted(self, name, user):
         permission = self.transitions[name].permission
         return permission is None or (user is not None and user.has_perm(permission))
+
+    def forbids(self, name, record, user):
+        """Whether `user` may never make the transition on `record` (permission, or a guard marked forbidden)."""
+        if not self.permitted(name, user):
+            return True
+        act = Act(by=user)
+        return any(guard.forbidden and guard.check(record, act) for guard in self.transitions[name].guards)
 
     def offers(self, name, record, user):
         """Whether `user` is offered the transition on `record` now: the table, the permission and every guard
@@ -266,6 +274,63 @@ class Workflow:
             }
             note = f"{override}\n{note}".strip()
         return note
+
+    # Overdue escalation: a step inside the status, the same for every workflow -----------------------------------
+
+    escalation_stamp = ""  # the field whose date records that an overdue record was escalated (the claim)
+    escalation_reason = ""  # the audit entries' reason
+
+    def escalate_overdue(self, queryset, now, recipients):
+        """Escalate each overdue record of `queryset` once: the users recipients.for_office names are emailed
+        (escalation_email), a history line says to whom, the stamp is set; a record with nobody to tell stays for
+        the next run. Locked chunks as everywhere; returns (escalated, emails queued)."""
+
+        def escalate(rows):
+            messages, events, escalated = [], [], []
+            records = self.load_for_email(pks_of(rows))
+            for record in records:
+                regional_only = self.escalation_regional_only(record)
+                users = recipients.for_office(record.office_id, record.reference, regional_only=regional_only)
+                if not users:
+                    continue
+                escalated.append(record.pk)
+                messages += [self.escalation_email(record, user) for user in users]
+                events.append(
+                    self.event_model(
+                        **{f"{self.event_fk}_id": record.pk},
+                        at=now,
+                        actor="system",
+                        from_status=record.status,
+                        to_status=record.status,
+                        note=recipients.note(record.due_at, users),
+                    )
+                )
+            self.model.objects.filter(pk__in=escalated).update(**{self.escalation_stamp: now})
+            audit.record_bulk_changes(
+                self.model,
+                {pk: {self.escalation_stamp: (None, now)} for pk in escalated},
+                reprs={record.pk: str(record) for record in records},
+                reason=str(self.escalation_reason),
+            )
+            self.event_model.objects.bulk_create(events, batch_size=1000)
+            return len(escalated), self.queue_emails(messages)
+
+        results = in_locked_chunks(queryset, escalate)
+        return tuple(sum(counts) for counts in zip(*results, strict=True)) if results else (0, 0)
+
+    def load_for_email(self, pks):
+        """The records with what their emails show, in pk order."""
+        return self.load(pks, None)
+
+    def escalation_regional_only(self, record):
+        return False
+
+    def escalation_email(self, record, user):
+        raise NotImplementedError
+
+    def queue_emails(self, messages):
+        """Put unsaved outbox rows into the outbox (notifications/workflow.py); returns how many were new."""
+        raise NotImplementedError
 
     def email(self, transition, records, act):
         """Queue the candidates' emails about `records` just moved by `transition` (their `_event`); returns how

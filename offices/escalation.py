@@ -32,6 +32,9 @@ class EscalationRecipients:
             self.nobody_to_tell.append(reference)
         return users
 
+    def note(self, due_at, users):
+        return escalation_note(due_at, users)
+
     def summary(self, summary):
         if self.without_email:
             summary += f"; skipped, no email address: {', '.join(sorted(self.without_email))}"

@@ -104,6 +104,13 @@ def urumqi(db):
 
 
 @pytest.fixture
+def kashgar(db):
+    from offices.models import Office
+
+    return Office.objects.get(code="653100")
+
+
+@pytest.fixture
 def english():
     """Messages in English, for tests that read them outside a request."""
     with translation.override("en"):

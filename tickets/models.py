@@ -18,6 +18,7 @@ from applications.models import Application, Candidate, ExamSession
 from applications.models import Status as ApplicationStatus
 from core import id_numbers
 from core.references import new_reference
+from core.transitions import Act, Refused
 from core.uploads import upload_path
 from offices import workdays
 from offices.scoping import OfficeScopedQuerySet
@@ -73,15 +74,9 @@ OPEN_STATUSES = (Status.SUBMITTED, Status.VERIFIED, Status.IN_PROGRESS, Status.E
 WORKING_STATUSES = (Status.VERIFIED, Status.IN_PROGRESS)
 
 
-class TicketClosed(Exception):
-    """A change the ticket's status, kind, deadline or the user's role does not allow (shown as is).
-
-    `code` says why for callers that react differently: "deadline", "not_open", "duplicate", "status".
-    """
-
-    def __init__(self, message, code="status"):
-        super().__init__(message)
-        self.code = code
+# A change the ticket's status, kind, deadline or the user's role does not allow (shown as is). `code` says why for
+# callers that react differently: "deadline", "not_open", "duplicate", "status".
+TicketClosed = Refused
 
 
 class KindSetting(models.Model):
@@ -283,32 +278,12 @@ class Ticket(models.Model):
 
     # State changes ----------------------------------------------------------------------------------
 
-    def _change(self, to, *, by=None, actor="staff", note="", now=None, notify=True, regional_from=(), **changes):
-        """`regional_from`: statuses from which only the regional office may make this change, checked on the
-        locked row (a request escalated while a local page showed it as verified is the regional office's)."""
-        now = now or timezone.now()
-        with transaction.atomic():
-            locked = type(self).objects.select_for_update().select_related("candidate", "office").get(pk=self.pk)
-            local_refused = locked.status in regional_from and not (by and by.has_perm("tickets.regional_step"))
-            if to not in TRANSITIONS[locked.status] or local_refused:
-                raise TicketClosed(
-                    _("%(ref)s is “%(status)s”; it cannot become “%(to)s”.")
-                    % {"ref": locked.reference, "status": locked.get_status_display(), "to": Status(to).label}
-                )
-            from_status = locked.status
-            locked.status = to
-            for field, value in changes.items():
-                setattr(locked, field, value)
-            if to not in OPEN_STATUSES:
-                locked.closed_at = now
-            locked.save()
-            event = TicketEvent.objects.create(
-                ticket=locked, at=now, by=by, actor=actor, from_status=from_status, to_status=to, note=note
-            )
-            if notify:
-                locked.email_candidate("tickets/email/status_change", key=f"event:{event.pk}", event=event)
-        self.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
-        return event
+    def _transition(self, name, **act):
+        """A transition of tickets/workflow.py, run by the engine (core/transitions.py): it locks the row, checks the
+        status table and the preconditions, writes history and queues the email."""
+        from .workflow import TICKETS
+
+        return TICKETS.run_one(name, self, Act(**act))
 
     def lock_for_step(self, statuses):
         """Lock the row for a step inside a status (inside a transaction); TicketClosed if not possible now."""
@@ -334,47 +309,23 @@ class Ticket(models.Model):
 
     def verify(self, by, how, now=None):
         """Identity checked in person at the counter (before the kind's deadline)."""
-        if not how.strip():
-            raise ValidationError({"identity_verified_how": _("Say how the identity was verified.")})
-        now = now or timezone.now()
-        if self.deadline and now >= self.deadline:
-            raise TicketClosed(_("The in-person deadline of this request has passed."))
-        return self._change(Status.VERIFIED, by=by, now=now, verified_at=now, identity_verified_how=how, note=how)
+        return self._transition("verify", by=by, now=now, data={"how": how})
 
     def start(self, by, note="", now=None):
-        return self._change(Status.IN_PROGRESS, by=by, note=note, now=now, notify=False, assigned_to=by)
+        return self._transition("start", by=by, note=note, now=now)
 
     def escalate(self, by, note, now=None):
-        if self.kind not in ESCALATING_KINDS:
-            raise TicketClosed(_("This kind of request is finished by the local office."))
-        if not note.strip():
-            raise ValidationError({"note": _("Write what the regional office needs to know.")})
-        now = now or timezone.now()
-        return self._change(Status.ESCALATED, by=by, note=note, now=now, escalated_at=now)
+        return self._transition("escalate", by=by, note=note.strip(), now=now)
 
     def complete(self, by, note="", now=None):
         """Finish the request; the kind's own completion step must have been recorded first."""
-        if self.kind in ESCALATING_KINDS:
-            self._require_regional(by)
-            if self.status != Status.ESCALATED:
-                raise TicketClosed(_("This request is completed by the regional office after escalation."))
-        problem = self.detail.completion_problem()
-        if problem:
-            raise ValidationError(problem)
-        with transaction.atomic():
-            event = self._change(Status.COMPLETED, by=by, note=note, now=now)
-            self.detail.on_completed(by, now or timezone.now())
-        return event
+        return self._transition("complete", by=by, note=note, now=now)
 
     def reject(self, by, note, now=None):
-        if not note.strip():
-            raise ValidationError({"note": _("Say why the request is rejected.")})
-        if self.status == Status.ESCALATED:
-            self._require_regional(by)
-        return self._change(Status.REJECTED, by=by, note=note, now=now, regional_from=(Status.ESCALATED,))
+        return self._transition("reject", by=by, note=note.strip(), now=now)
 
     def expire(self, now):
-        return self._change(Status.EXPIRED, actor="system", now=now, note=_("Not verified in person by the deadline."))
+        return self._transition("expire", actor="system", now=now)
 
     def assign(self, user, by, now=None):
         with transaction.atomic():

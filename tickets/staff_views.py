@@ -27,6 +27,7 @@ from import_export.formats.base_formats import XLSX
 
 from applications.models import Application, ExamSession
 from applications.models import Status as ApplicationStatus
+from core.transitions import Act
 from core.uploads import CONTENT_TYPES
 from offices.models import REGIONAL_OFFICE_CODE, Role, User
 
@@ -44,6 +45,7 @@ from .models import (
     TicketEvent,
 )
 from .resources import ExemptionSummaryResource
+from .workflow import TICKETS
 
 REGIONAL_STEP = "tickets.regional_step"
 WORKING = WORKING_STATUSES
@@ -235,12 +237,17 @@ def _anyone(user):
 
 @dataclass(frozen=True)
 class Step:
+    """A step of the counter. A step that changes the status names its transition: it is offered exactly when the
+    workflow (tickets/workflow.py) allows it for this user, and the engine checks it again on the locked row. The
+    other steps happen inside a status (`statuses`)."""
+
     slug: str
     label: Any
     form_class: type[StepForm]
-    statuses: tuple | Callable  # statuses the step is offered in, or ticket -> statuses
     done: Any
-    run: Callable  # (ticket, user, cleaned_data) -> None; the model raises when it refuses
+    run: Callable  # (ticket, user, cleaned_data) -> None; raises when it refuses
+    transition: str | None = None
+    statuses: tuple = ()  # for steps inside a status: the statuses they are offered in
     kinds: frozenset | None = None  # None: every kind
     permission: str = "tickets.process_ticket"
     needs_regional: Callable = _never  # ticket -> whether only the regional office may do it
@@ -249,34 +256,35 @@ class Step:
     intro: Any = ""
 
     def statuses_for(self, ticket):
-        return self.statuses(ticket) if callable(self.statuses) else self.statuses
+        return TICKETS.sources(self.transition) if self.transition else self.statuses
 
     def permitted(self, ticket, user):
+        if self.transition:
+            return not TICKETS.forbids(self.transition, ticket, user)
         if not (user.has_perm(self.permission) and self.allows(user)):
             return False
         return not self.needs_regional(ticket) or user.has_perm(REGIONAL_STEP)
 
     def offered(self, ticket, user):
-        return (
-            (self.kinds is None or ticket.kind in self.kinds)
-            and ticket.status in self.statuses_for(ticket)
-            and self.permitted(ticket, user)
-            and self.applies(ticket, user)
-        )
+        if self.kinds is not None and ticket.kind not in self.kinds:
+            return False
+        if self.transition:
+            return TICKETS.offers(self.transition, ticket, user) and self.applies(ticket, user)
+        return ticket.status in self.statuses and self.permitted(ticket, user) and self.applies(ticket, user)
 
-    def unavailable_message(self, ticket):
+    def unavailable_message(self, ticket, user=None):
         if self.kinds is not None and ticket.kind not in self.kinds:
             return _("This step does not apply to a request of this kind.")
-        if ticket.status not in self.statuses_for(ticket):
+        if self.transition:
+            refusal = TICKETS.refusal(self.transition, ticket, Act(by=user), offering=True)
+            if refusal:
+                return refusal
+        elif ticket.status not in self.statuses:
             return _("%(ref)s is “%(status)s”: this step is not possible now.") % {
                 "ref": ticket.reference,
                 "status": ticket.get_status_display(),
             }
         return _("This step is not needed for %(ref)s now.") % {"ref": ticket.reference}
-
-
-def _complete_statuses(ticket):
-    return (Status.ESCALATED,) if ticket.kind in ESCALATING_KINDS else WORKING
 
 
 def _not_mine(ticket, user):
@@ -287,6 +295,10 @@ def _registration_scope(ticket, user):
     return ticket.info_change.scope == InfoChange.Scope.REGISTRATION
 
 
+def _regional_only(ticket):
+    return True
+
+
 STEPS = {
     step.slug: step
     for step in (
@@ -294,35 +306,35 @@ STEPS = {
             "verify",
             _("Verify identity"),
             VerifyForm,
-            (Status.SUBMITTED,),
             _("Identity verified for %(ref)s."),
             lambda ticket, user, data: ticket.verify(user, data["how"]),
+            transition="verify",
             intro=_("The candidate is at the counter: check the original identity document."),
         ),
         Step(
             "start",
             _("Start processing"),
             NoteForm,
-            (Status.VERIFIED,),
             _("%(ref)s is in progress and assigned to you."),
             lambda ticket, user, data: ticket.start(user, note=data["note"]),
+            transition="start",
         ),
         Step(
             "escalate",
             _("Escalate to the regional office"),
             EscalateForm,
-            WORKING,
             _("%(ref)s sent to the regional office."),
             lambda ticket, user, data: ticket.escalate(user, data["note"]),
+            transition="escalate",
             kinds=frozenset(ESCALATING_KINDS),
         ),
         Step(
             "record-reset",
             _("Record that the reset was done"),
             ConfirmForm,
-            WORKING,
             _("Password reset recorded for %(ref)s."),
             lambda ticket, user, data: ticket.password_reset.record_reset(user),
+            statuses=WORKING,
             kinds=frozenset({Kind.PASSWORD_RESET}),
             applies=lambda ticket, user: not ticket.password_reset.reset_done_at,
             intro=_(
@@ -334,9 +346,9 @@ STEPS = {
             "materials",
             _("Materials seen in original"),
             MaterialsForm,
-            WORKING,
             _("Materials recorded for %(ref)s."),
             lambda ticket, user, data: ticket.exemption.record_materials(user, data),
+            statuses=WORKING,
             kinds=frozenset({Kind.EXEMPTION}),
             intro=_("Tick each material seen in original; the 学信网 record only for graduates of 2002 or later."),
         ),
@@ -344,9 +356,9 @@ STEPS = {
             "link-application",
             _("Link the paid application"),
             LinkApplicationForm,
-            WORKING,
             _("Application linked to %(ref)s."),
             lambda ticket, user, data: ticket.info_change.link_application(user, data["application"]),
+            statuses=WORKING,
             kinds=frozenset({Kind.INFO_CHANGE}),
             applies=_registration_scope,
         ),
@@ -354,11 +366,11 @@ STEPS = {
             "mark-deleted",
             _("Mark the certification deleted"),
             ConfirmForm,
-            (Status.ESCALATED,),
             _("Certification deletion recorded for %(ref)s."),
             lambda ticket, user, data: ticket.cert_deletion.mark_deleted(user),
+            statuses=(Status.ESCALATED,),
             kinds=frozenset({Kind.CERT_DELETION}),
-            needs_regional=lambda ticket: True,
+            needs_regional=_regional_only,
             applies=lambda ticket, user: not ticket.cert_deletion.deleted_at,
             intro=_("Delete the certification on the national platform first, then record it here."),
         ),
@@ -366,11 +378,11 @@ STEPS = {
             "nontax-check",
             _("Record the non-tax system check"),
             ConfirmForm,
-            (Status.ESCALATED,),
             _("Non-tax system check recorded for %(ref)s."),
             lambda ticket, user, data: ticket.refund.record_nontax_check(user),
+            statuses=(Status.ESCALATED,),
             kinds=frozenset({Kind.REFUND}),
-            needs_regional=lambda ticket: True,
+            needs_regional=_regional_only,
             applies=lambda ticket, user: not ticket.refund.nontax_checked_at,
             intro=_("Confirm that the non-tax system shows the duplicate payment."),
         ),
@@ -378,39 +390,37 @@ STEPS = {
             "record-refund",
             _("Record the refund"),
             RefundForm,
-            (Status.ESCALATED,),
             _("Refund recorded for %(ref)s."),
             lambda ticket, user, data: ticket.refund.record_refund(
                 user, data["amount"], data["date"], data["voucher_number"]
             ),
+            statuses=(Status.ESCALATED,),
             kinds=frozenset({Kind.REFUND}),
-            needs_regional=lambda ticket: True,
+            needs_regional=_regional_only,
         ),
         Step(
             "complete",
             _("Complete"),
             NoteForm,
-            _complete_statuses,
             _("%(ref)s completed; the candidate is told by email."),
             lambda ticket, user, data: ticket.complete(user, note=data["note"]),
-            needs_regional=lambda ticket: ticket.kind in ESCALATING_KINDS,
+            transition="complete",
         ),
         Step(
             "reject",
             _("Reject"),
             RejectForm,
-            OPEN_STATUSES,
             _("%(ref)s rejected; the candidate is told by email."),
             lambda ticket, user, data: ticket.reject(user, data["note"]),
-            needs_regional=lambda ticket: ticket.status == Status.ESCALATED,
+            transition="reject",
         ),
         Step(
             "take",
             _("Take (assign to me)"),
             ConfirmForm,
-            OPEN_STATUSES,
             _("%(ref)s is assigned to you."),
             lambda ticket, user, data: ticket.assign(user, by=user),
+            statuses=OPEN_STATUSES,
             permission="tickets.change_ticket",
             applies=_not_mine,
         ),
@@ -418,9 +428,9 @@ STEPS = {
             "assign",
             _("Assign"),
             AssignForm,
-            OPEN_STATUSES,
             _("%(ref)s assigned."),
             lambda ticket, user, data: ticket.assign(data["assignee"], by=user),
+            statuses=OPEN_STATUSES,
             permission="tickets.change_ticket",
             allows=can_assign_others,
         ),
@@ -428,17 +438,17 @@ STEPS = {
             "message",
             _("Message the candidate"),
             MessageForm,
-            tuple(Status),
             _("Message sent to the candidate of %(ref)s."),
             lambda ticket, user, data: ticket.post_message(data["body"], by=user, visible_to_candidate=True),
+            statuses=tuple(Status),
         ),
         Step(
             "note",
             _("Add an internal note"),
             InternalNoteForm,
-            tuple(Status),
             _("Internal note added to %(ref)s."),
             lambda ticket, user, data: ticket.post_message(data["body"], by=user, visible_to_candidate=False),
+            statuses=tuple(Status),
         ),
     )
 }
@@ -481,7 +491,7 @@ def step_view(model_admin, request, object_id, slug):
         raise PermissionDenied
     back = HttpResponseRedirect(change_url(model_admin, ticket))
     if not step.offered(ticket, request.user):
-        messages.error(request, step.unavailable_message(ticket))
+        messages.error(request, step.unavailable_message(ticket, request.user))
         return back
 
     form = step.form_class(request.POST if request.method == "POST" else None, ticket=ticket, user=request.user)
@@ -493,7 +503,7 @@ def step_view(model_admin, request, object_id, slug):
                 # The row is locked for the whole step; a second click or a colleague waits, then sees the outcome.
                 ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
                 if not step.offered(ticket, request.user):
-                    raise TicketClosed(step.unavailable_message(ticket))
+                    raise TicketClosed(step.unavailable_message(ticket, request.user))
                 step.run(ticket, request.user, form.cleaned_data)
         except (TicketClosed, ValidationError, PermissionDenied) as exc:
             messages.error(request, _refusal(exc))
@@ -501,7 +511,8 @@ def step_view(model_admin, request, object_id, slug):
         except IntegrityError:
             messages.error(request, _("This change conflicts with another candidate's data; nothing was changed."))
             return back
-        model_admin.log_change(request, ticket, str(step.label))
+        if step.transition is None:
+            model_admin.log_change(request, ticket, str(step.label))  # the engine logs its transitions
         messages.success(request, step.done % {"ref": ticket.reference})
         return back
 

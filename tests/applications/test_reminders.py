@@ -3,7 +3,7 @@ in the candidate's language; a reminder whose window has passed is skipped, neve
 
 import pytest
 
-from applications import sweeps
+from applications import bulk, sweeps
 from applications.models import ExamSession
 from tests.factories import approve
 
@@ -73,7 +73,7 @@ def test_reminders_already_queued_are_not_rendered_again(session_2024, urumqi, r
     def no_rendering(*args, **kwargs):
         raise AssertionError("rendered a reminder that is already in the outbox")
 
-    monkeypatch.setattr(sweeps, "render_email", no_rendering)
+    monkeypatch.setattr(bulk, "render_emails", no_rendering)
     assert sweeps.send_payment_reminders(PAYMENT_CLOSE - 19 * HOUR).startswith("0 24h payment reminders queued")
 
 

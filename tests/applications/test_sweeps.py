@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
 
-from applications import sweeps
+from applications import bulk, sweeps
 from applications.models import Application, ApplicationEvent, ExamSession, Status
 from core.references import new_reference
 from notifications.models import OutboxMessage
@@ -223,7 +223,7 @@ def test_emails_already_queued_are_not_rendered_again(session_2024, urumqi, revi
     def no_rendering(*args, **kwargs):
         raise AssertionError("rendered an email that is already in the outbox")
 
-    monkeypatch.setattr(sweeps, "render_email", no_rendering)
+    monkeypatch.setattr(bulk, "render_emails", no_rendering)
     assert sweeps.send_lapse_emails(PAYMENT_CLOSE + 3 * HOUR).startswith("0 lapse emails queued")
 
 

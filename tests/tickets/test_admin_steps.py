@@ -455,7 +455,7 @@ def test_two_staff_verifying_at_once_one_wins_the_other_gets_ticket_closed(staff
     reviewer, manager = staff["reviewer_urumqi"], staff["manager_urumqi"]
     first, second = Ticket.objects.get(pk=ticket.pk), Ticket.objects.get(pk=ticket.pk)  # both still "submitted"
     results = _in_threads(lambda: first.verify(reviewer, "ID card"), lambda: second.verify(manager, "ID card"))
-    assert sorted(type(result).__name__ for result in results) == ["TicketClosed", "TicketEvent"]
+    assert sorted(type(result).__name__ for result in results) == ["Refused", "TicketEvent"]
     assert TicketEvent.objects.filter(ticket=ticket, to_status=Status.VERIFIED).count() == 1
 
 

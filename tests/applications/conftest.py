@@ -1,8 +1,0 @@
-import pytest
-
-from offices.models import Office
-
-
-@pytest.fixture
-def kashgar(db):
-    return Office.objects.get(code="653100")

@@ -1,0 +1,226 @@
+"""Every status change of a request (ticket), as one table of transitions run by the engine (core/transitions.py).
+
+The counter's steps (tickets/staff_views.py STEPS), the model's methods and the expiry sweep all call
+TICKETS.run / run_one: the status table (models.TRANSITIONS), the kind and regional rules and the in-person
+deadline are checked in one place, on the locked row, and the steps are offered from the same checks.
+"""
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.transitions import Guard, Transition
+from notifications.models import OutboxMessage, render_email
+from notifications.workflow import OutboxWorkflow
+from offices.models import Office
+
+from .models import ESCALATING_KINDS, TRANSITIONS, Status, Ticket, TicketEvent
+
+PROCESS = "tickets.process_ticket"
+REGIONAL_STEP = "tickets.regional_step"
+STATUS_CHANGE = "tickets/email/status_change"
+
+
+# Preconditions -------------------------------------------------------------------------------------------------
+
+
+def before_deadline(ticket, act):
+    if ticket.deadline and act.now >= ticket.deadline:
+        return _("The in-person deadline of this request has passed.")
+    return None
+
+
+def how_verified_said(ticket, act):
+    return None if act.data.get("how", "").strip() else _("Say how the identity was verified.")
+
+
+def escalating_kind(ticket, act):
+    return None if ticket.kind in ESCALATING_KINDS else _("This kind of request is finished by the local office.")
+
+
+def escalation_note_written(ticket, act):
+    return None if act.note.strip() else _("Write what the regional office needs to know.")
+
+
+def rejection_note_written(ticket, act):
+    return None if act.note.strip() else _("Say why the request is rejected.")
+
+
+def _regional(act):
+    return act.by is not None and act.by.has_perm(REGIONAL_STEP)
+
+
+def completed_by_the_regional_office(ticket, act):
+    """Certification deletions and refunds are completed by the regional office ..."""
+    if ticket.kind in ESCALATING_KINDS and act.actor == "staff" and not _regional(act):
+        return _("Only the regional office can perform this step.")
+    return None
+
+
+def completed_after_escalation(ticket, act):
+    """... after escalation."""
+    if ticket.kind in ESCALATING_KINDS and ticket.status != Status.ESCALATED:
+        return _("This request is completed by the regional office after escalation.")
+    return None
+
+
+def escalated_ones_by_the_regional_office(ticket, act):
+    """A request escalated while a local page showed it as verified is the regional office's."""
+    if ticket.status == Status.ESCALATED and act.actor == "staff" and not _regional(act):
+        return _("Only the regional office can perform this step.")
+    return None
+
+
+def kind_step_recorded(ticket, act):
+    """The kind's own completion step (reset done, materials seen, refund recorded, ...)."""
+    return ticket.detail.completion_problem()
+
+
+# Fields each transition sets ------------------------------------------------------------------------------------
+
+
+def verified(ticket, act):
+    return {"verified_at": act.now, "identity_verified_how": act.data["how"].strip()}
+
+
+def closed(ticket, act):
+    return {"closed_at": act.now}
+
+
+def on_completed(tickets, act):
+    for ticket in tickets:
+        ticket.detail.on_completed(act.by, act.now)
+
+
+class TicketWorkflow(OutboxWorkflow):
+    model = Ticket
+    event_model = TicketEvent
+    event_fk = "ticket"
+    table = TRANSITIONS
+    select_related = ("candidate", "office")
+    transitions = {
+        transition.name: transition
+        for transition in (
+            Transition(
+                "verify",
+                gettext_lazy("Verify identity"),
+                Status.VERIFIED,
+                permission=PROCESS,
+                guards=(Guard(before_deadline), Guard(how_verified_said, needs_data=True)),
+                changes=verified,
+                note=lambda ticket, act: act.data["how"].strip(),
+            ),
+            Transition(
+                "start",
+                gettext_lazy("Start processing"),
+                Status.IN_PROGRESS,
+                permission=PROCESS,
+                changes=lambda ticket, act: {"assigned_to": act.by},
+                notify=False,
+            ),
+            Transition(
+                "escalate",
+                gettext_lazy("Escalate to the regional office"),
+                Status.ESCALATED,
+                permission=PROCESS,
+                guards=(Guard(escalating_kind), Guard(escalation_note_written, needs_data=True)),
+                changes=lambda ticket, act: {"escalated_at": act.now},
+            ),
+            Transition(
+                "complete",
+                gettext_lazy("Complete"),
+                Status.COMPLETED,
+                permission=PROCESS,
+                # The kind's own step is shown on the step's page rather than hiding the step.
+                guards=(
+                    Guard(completed_by_the_regional_office, forbidden=True),
+                    Guard(completed_after_escalation),
+                    Guard(kind_step_recorded, needs_data=True),
+                ),
+                changes=closed,
+                after=on_completed,
+            ),
+            Transition(
+                "reject",
+                gettext_lazy("Reject"),
+                Status.REJECTED,
+                permission=PROCESS,
+                guards=(
+                    Guard(escalated_ones_by_the_regional_office, forbidden=True),
+                    Guard(rejection_note_written, needs_data=True),
+                ),
+                changes=closed,
+            ),
+            Transition(
+                "expire",
+                gettext_lazy("Expired at the in-person deadline"),
+                Status.EXPIRED,
+                changes=closed,
+                note=lambda ticket, act: _("Not verified in person by the deadline."),
+            ),
+        )
+    }
+
+    escalation_stamp = "sla_escalated_at"
+    escalation_reason = gettext_lazy("Overdue: escalated")
+
+    def load_for_email(self, pks):
+        """The requests with what their emails show; offices are few, so they are shared objects, not joined."""
+        tickets = list(Ticket.objects.filter(pk__in=pks).select_related("candidate", "assigned_to").order_by("pk"))
+        offices = Office.objects.in_bulk({ticket.office_id for ticket in tickets})
+        for ticket in tickets:
+            ticket.office = offices[ticket.office_id]
+        return tickets
+
+    def status_refusal(self, ticket, transition):
+        return _("%(ref)s is “%(status)s”: this step is not possible now.") % {
+            "ref": ticket.reference,
+            "status": ticket.get_status_display(),
+        }
+
+    def escalation_regional_only(self, ticket):
+        return ticket.status == Status.ESCALATED
+
+    def escalation_email(self, ticket, user):
+        return escalation_email(ticket, user)
+
+    def email(self, transition, tickets, act):
+        messages = []
+        for ticket in tickets:
+            # An expiry is told once per request, whatever runs the sweep again; every other change once per entry.
+            key = "expired" if transition.name == "expire" else f"event:{ticket._event.pk}"
+            context = {"ticket": ticket, "event": ticket._event}
+            messages.append(
+                OutboxMessage(
+                    dedup_key=f"ticket:{ticket.pk}:{key}",
+                    recipient=ticket.email,
+                    language=ticket.language,
+                    template="message",
+                    context=render_email(STATUS_CHANGE, ticket.language, context),
+                    office_id=ticket.office_id,
+                )
+            )
+        return self.queue_emails(messages)
+
+
+def escalation_email(ticket, user):
+    language = settings.LANGUAGE_CODE
+    context = {
+        "ticket": ticket,
+        "recipient": user,
+        # The email carries the masked number only: the full one is behind the admin's permission.
+        "masked_document_number": ticket.candidate.masked_document_number,
+        "admin_url": f"{settings.PORTAL_BASE_URL}/admin/tickets/ticket/{ticket.pk}/change/",
+        "base_url": settings.PORTAL_BASE_URL,
+    }
+    return OutboxMessage(
+        dedup_key=f"ticket-escalation:{ticket.pk}:{user.pk}",
+        recipient=user.email,
+        language=language,
+        template="message",
+        context=render_email("tickets/email/escalation", language, context),
+        office_id=ticket.office_id,
+    )
+
+
+TICKETS = TicketWorkflow()
