@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import id_numbers
+from core.models import StatusHistory
 from core.references import new_reference
 from core.transitions import Act, Refused
 from core.uploads import upload_path
@@ -741,28 +742,12 @@ FLAG_FIELDS = (
 )
 
 
-class ApplicationEvent(models.Model):
+class ApplicationEvent(StatusHistory):
     """History of an application: who moved it from which status to which, when, and why."""
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(_("at"), default=timezone.now)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    actor = models.CharField(_("actor"), max_length=20, default="staff")  # staff, candidate, system
     from_status = models.CharField(_("from"), max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=20, choices=Status.choices)
-    note = models.TextField(_("note"), blank=True)
-
-    class Meta:
-        ordering = ["at", "pk"]
-        verbose_name = _("history entry")
-        verbose_name_plural = _("history")
 
     def __str__(self):
         return f"{self.application_id}: {self.from_status} → {self.to_status}"

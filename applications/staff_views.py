@@ -13,8 +13,8 @@ from django import forms
 from django.contrib import messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, SuspiciousFileOperation, ValidationError
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.transitions import Act, Refused
-from core.uploads import CONTENT_TYPES
+from core.uploads import attachment
 
 from .models import EDITABLE_BY_CANDIDATE, RejectionReason, Status
 from .workflow import APPLICATIONS, REVIEW
@@ -361,14 +361,4 @@ def download_view(model_admin, request, object_id, field):
     stored = getattr(application, field)
     if not stored:
         raise Http404
-    try:
-        handle = stored.storage.open(stored.name, "rb")
-    except (FileNotFoundError, SuspiciousFileOperation):
-        raise Http404 from None
-    content_type = CONTENT_TYPES.get(os.path.splitext(stored.name)[1].lower(), "application/octet-stream")
-    response = FileResponse(
-        handle, as_attachment=True, filename=download_name(application, field), content_type=content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment(stored, download_name(application, field))

@@ -7,12 +7,10 @@ verified and every check green; a reviewer may override that for one application
 keeps; a batch approval never overrides.
 """
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.transitions import Guard, Transition
-from notifications.models import OutboxMessage, render_email
 from notifications.workflow import OutboxWorkflow
 
 from . import bulk
@@ -178,14 +176,13 @@ class ApplicationWorkflow(OutboxWorkflow):
                 application._other_references = others.get(application.pk, [])
         return applications
 
+    escalation_template = "applications/email/escalation"
+    escalation_key = "escalation"
     escalation_stamp = "escalated_at"
     escalation_reason = gettext_lazy("Overdue: escalated to the managers")
 
     def load_for_email(self, pks):
         return bulk.with_email_context(pks)
-
-    def escalation_email(self, application, user):
-        return escalation_email(application, user)
 
     def status_refusal(self, record, transition):
         return record.refusal(transition.target)
@@ -195,26 +192,6 @@ class ApplicationWorkflow(OutboxWorkflow):
             # One "closed" email per application, whatever runs the sweep again.
             return bulk.email_candidates([record.pk for record in records], bulk.STATUS_CHANGE, "closed")
         return bulk.email_status_changes([record._event for record in records])
-
-
-def escalation_email(application, user):
-    language = settings.LANGUAGE_CODE
-    context = {
-        "application": application,
-        "recipient": user,
-        # The email carries the masked number only: the full one is behind the admin's permission.
-        "masked_document_number": application.candidate.masked_document_number,
-        "admin_url": f"{settings.PORTAL_BASE_URL}/admin/applications/application/{application.pk}/change/",
-        "base_url": settings.PORTAL_BASE_URL,
-    }
-    return OutboxMessage(
-        dedup_key=f"escalation:{application.pk}:{user.pk}",
-        recipient=user.email,
-        language=language,
-        template="message",
-        context=render_email("applications/email/escalation", language, context),
-        office=application.office,
-    )
 
 
 APPLICATIONS = ApplicationWorkflow()

@@ -6,6 +6,7 @@ core.clientip.client_ip, the same proxy-aware function as the login lockout and 
 """
 
 import ipaddress
+from contextvars import ContextVar
 
 from auditlog.middleware import AuditlogMiddleware as LibraryAuditlogMiddleware
 from auditlog.models import LogEntry
@@ -34,9 +35,21 @@ def mask_free_text(sender, instance, **kwargs):
     instance.additional_data = mask_structure(instance.additional_data)
 
 
+# The request being served, for entries written in bulk (bulk_create bypasses auditlog's own hook): set by the
+# middleware for the length of the request only.
+served_request = ContextVar("served_request", default=None)
+
+
 class AuditlogMiddleware(LibraryAuditlogMiddleware):
     """auditlog's middleware, with the client address of core.clientip: auditlog itself would take the
     leftmost X-Forwarded-For address, which the client writes, and a port the client may also choose."""
+
+    def __call__(self, request):
+        token = served_request.set(request)
+        try:
+            return super().__call__(request)
+        finally:
+            served_request.reset(token)
 
     @staticmethod
     def _get_remote_addr(request):
@@ -69,12 +82,14 @@ def record_full_number_view(candidate, **context):
 def record_bulk_changes(model, changes, *, reprs=None, reason="", request=None, actor=None, batch_size=1000):
     """Entries for rows changed with QuerySet.update(), which sends no signal (so auditlog sees nothing):
     `changes` is {pk: {field: (old, new)}}, `reprs` {pk: str(object)}. One INSERT per batch; the actor and
-    address are the request's when one is given (bulk_create bypasses the middleware's hook); `actor` names the
-    person when there is no request."""
+    address are those of `request`, else of the request being served (bulk_create bypasses the middleware's
+    hook); `actor` names the person when there is no request. Free text is masked as in
+    every entry (mask_free_text)."""
     if not changes:
         return []
     content_type = ContentType.objects.get_for_model(model)
     reprs = reprs or {}
+    request = request if request is not None else served_request.get()
     user = getattr(request, "user", None)
     if actor is None and user is not None and user.is_authenticated:
         actor = user
@@ -86,8 +101,8 @@ def record_bulk_changes(model, changes, *, reprs=None, reason="", request=None, 
             object_id=pk if isinstance(pk, int) else None,
             object_repr=mask_text(reprs.get(pk, f"{model._meta.verbose_name} {pk}")),
             action=LogEntry.Action.UPDATE,
-            changes={field: [str(old), str(new)] for field, (old, new) in fields.items()},
-            additional_data={"reason": reason} if reason else None,
+            changes=mask_structure({field: [str(old), str(new)] for field, (old, new) in fields.items()}),
+            additional_data=mask_structure({"reason": reason}) if reason else None,
             actor=actor,
             remote_addr=remote_addr,
         )

@@ -1,5 +1,6 @@
 import secrets
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -25,3 +26,27 @@ class PendingUpload(models.Model):
 
     def __str__(self):
         return f"{self.field}: {self.original_name}"
+
+
+class StatusHistory(models.Model):
+    """A history entry of a record with a status table, written by the transition engine (core/transitions.py):
+    who (a staff member, or the candidate or the system as `actor`) moved it from which status to which, when and
+    why. Subclasses add the record's foreign key and the two status fields with their choices."""
+
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor = models.CharField(_("actor"), max_length=20, default="staff")  # staff, candidate, system
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "pk"]
+        verbose_name = _("history entry")
+        verbose_name_plural = _("history")

@@ -102,3 +102,20 @@ def upload_path(instance, filename):
     ext = os.path.splitext(filename)[1].lower()
     ext = ext if ext in CONTENT_TYPES else ""
     return f"{instance._meta.app_label}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{ext}"
+
+
+def attachment(stored, filename):
+    """A stored upload as a download (never shown inline, never cached); 404 when the file is gone or its name
+    points outside the storage."""
+    from django.core.exceptions import SuspiciousFileOperation
+    from django.http import FileResponse, Http404
+
+    try:
+        handle = stored.storage.open(stored.name, "rb")
+    except (FileNotFoundError, SuspiciousFileOperation):
+        raise Http404 from None
+    content_type = CONTENT_TYPES.get(os.path.splitext(stored.name)[1].lower(), "application/octet-stream")
+    response = FileResponse(handle, as_attachment=True, filename=filename, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from applications.models import Application, Candidate, ExamSession
 from applications.models import Status as ApplicationStatus
 from core import id_numbers
+from core.models import StatusHistory
 from core.references import new_reference
 from core.transitions import Act, Refused
 from core.uploads import upload_path
@@ -394,26 +395,10 @@ def _note(ticket, by, text, now):
     )
 
 
-class TicketEvent(models.Model):
+class TicketEvent(StatusHistory):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(_("at"), default=timezone.now)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    actor = models.CharField(_("actor"), max_length=20, default="staff")
     from_status = models.CharField(_("from"), max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=20, choices=Status.choices)
-    note = models.TextField(_("note"), blank=True)
-
-    class Meta:
-        ordering = ["at", "pk"]
-        verbose_name = _("history entry")
-        verbose_name_plural = _("history")
 
     def __str__(self):
         return f"{self.ticket_id}: {self.from_status} → {self.to_status}"

@@ -14,10 +14,10 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, SuspiciousFileOperation, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Q, Subquery
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -28,7 +28,7 @@ from import_export.formats.base_formats import XLSX
 from applications.models import Application, ExamSession
 from applications.models import Status as ApplicationStatus
 from core.transitions import Act
-from core.uploads import CONTENT_TYPES
+from core.uploads import attachment
 from offices.models import REGIONAL_OFFICE_CODE, Role, User
 
 from .models import (
@@ -561,17 +561,7 @@ def download_view(model_admin, request, object_id, field):
     stored = getattr(ticket.detail, field)
     if not stored:
         raise Http404
-    try:
-        handle = stored.storage.open(stored.name, "rb")
-    except (FileNotFoundError, SuspiciousFileOperation):
-        raise Http404 from None
-    content_type = CONTENT_TYPES.get(os.path.splitext(stored.name)[1].lower(), "application/octet-stream")
-    response = FileResponse(
-        handle, as_attachment=True, filename=download_name(ticket, field), content_type=content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment(stored, download_name(ticket, field))
 
 
 # Exemption summary ------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ TICKETS.run / run_one: the status table (models.TRANSITIONS), the kind and regio
 deadline are checked in one place, on the locked row, and the steps are offered from the same checks.
 """
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -67,7 +66,11 @@ def completed_after_escalation(ticket, act):
 def escalated_ones_by_the_regional_office(ticket, act):
     """A request escalated while a local page showed it as verified is the regional office's."""
     if ticket.status == Status.ESCALATED and act.actor == "staff" and not _regional(act):
-        return _("Only the regional office can perform this step.")
+        return _("%(ref)s is “%(status)s”; it cannot become “%(to)s”.") % {
+            "ref": ticket.reference,
+            "status": ticket.get_status_display(),
+            "to": Status.REJECTED.label,
+        }
     return None
 
 
@@ -161,6 +164,8 @@ class TicketWorkflow(OutboxWorkflow):
         )
     }
 
+    escalation_template = "tickets/email/escalation"
+    escalation_key = "ticket-escalation"
     escalation_stamp = "sla_escalated_at"
     escalation_reason = gettext_lazy("Overdue: escalated")
 
@@ -181,9 +186,6 @@ class TicketWorkflow(OutboxWorkflow):
     def escalation_regional_only(self, ticket):
         return ticket.status == Status.ESCALATED
 
-    def escalation_email(self, ticket, user):
-        return escalation_email(ticket, user)
-
     def email(self, transition, tickets, act):
         messages = []
         for ticket in tickets:
@@ -201,26 +203,6 @@ class TicketWorkflow(OutboxWorkflow):
                 )
             )
         return self.queue_emails(messages)
-
-
-def escalation_email(ticket, user):
-    language = settings.LANGUAGE_CODE
-    context = {
-        "ticket": ticket,
-        "recipient": user,
-        # The email carries the masked number only: the full one is behind the admin's permission.
-        "masked_document_number": ticket.candidate.masked_document_number,
-        "admin_url": f"{settings.PORTAL_BASE_URL}/admin/tickets/ticket/{ticket.pk}/change/",
-        "base_url": settings.PORTAL_BASE_URL,
-    }
-    return OutboxMessage(
-        dedup_key=f"ticket-escalation:{ticket.pk}:{user.pk}",
-        recipient=user.email,
-        language=language,
-        template="message",
-        context=render_email("tickets/email/escalation", language, context),
-        office_id=ticket.office_id,
-    )
 
 
 TICKETS = TicketWorkflow()

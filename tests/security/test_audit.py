@@ -13,7 +13,7 @@ from applications.models import ExamSession, Status
 from core import id_numbers
 from offices.models import Office
 from portal.audit import entries_for
-from tests.applications.admin_helpers import application, at, decide_url, staff_client
+from tests.applications.admin_helpers import application, at, decide_url, months_verified, staff_client
 from tests.conftest import PASSWORD
 from tests.factories import approve, resident_id
 
@@ -52,7 +52,7 @@ def test_a_decision_writes_who_when_the_forwarded_client_address_and_before_afte
     client, settings, session_2024, urumqi, reviewer_urumqi
 ):
     settings.PORTAL_PROXY_COUNT = 1
-    app = application(session_2024, urumqi)
+    app = months_verified(application(session_2024, urumqi))
     client = staff_client(client, reviewer_urumqi)
 
     response = client.post(
@@ -78,7 +78,7 @@ def test_a_decision_writes_who_when_the_forwarded_client_address_and_before_afte
 
 
 def test_without_a_proxy_the_forwarded_header_is_ignored(client, session_2024, urumqi, reviewer_urumqi):
-    app = application(session_2024, urumqi)
+    app = months_verified(application(session_2024, urumqi))
     staff_client(client, reviewer_urumqi).post(
         decide_url(app, "approve"), {"note": ""}, REMOTE_ADDR="192.0.2.10", HTTP_X_FORWARDED_FOR="6.6.6.6"
     )
@@ -89,7 +89,7 @@ def test_a_malformed_forwarded_address_is_left_out_and_the_decision_stands(
     client, settings, session_2024, urumqi, reviewer_urumqi
 ):
     settings.PORTAL_PROXY_COUNT = 1
-    app = application(session_2024, urumqi)
+    app = months_verified(application(session_2024, urumqi))
     staff_client(client, reviewer_urumqi).post(
         decide_url(app, "approve"), {"note": ""}, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="not-an-address"
     )

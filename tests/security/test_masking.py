@@ -134,7 +134,12 @@ def test_decision_page_and_history_are_masked(client, regional_admin, submitted)
 
 def test_admin_log_entries_after_a_decision_are_masked(client, reviewer_urumqi, submitted):
     client = staff_client(client, reviewer_urumqi)
-    assert client.post(decide_url(submitted, "approve"), {"note": f"ID {NUMBER} checked"}).status_code == 302
+    assert (
+        client.post(
+            decide_url(submitted, "approve"), {"note": f"ID {NUMBER} checked", "override": f"ID {NUMBER} seen"}
+        ).status_code
+        == 302
+    )
 
     entries = AdminLogEntry.objects.all()
     assert entries.exists()
