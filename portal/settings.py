@@ -203,12 +203,15 @@ else:
 # Celery: Redis in production and CI; kombu's filesystem transport for `make run` (no service needed).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # Every folder the transport writes goes under var/broker/: left unset, `control_folder` (its table of
+    # exchange bindings) is created as control/ in whatever folder the worker was started from.
     _broker_dir = VAR_DIR / "broker"
     (_broker_dir / "processed").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 CELERY_TIMEZONE = TIME_ZONE
