@@ -1,8 +1,8 @@
-"""Thin tasks: each runs one function of applications/sweeps.py as of now and returns its summary.
+"""The staff digest's task: it runs only from here, on its own beat entry (08:30 Beijing time,
+settings.CELERY_BEAT_SCHEDULE), never each minute.
 
-The deadline sweeps also run every minute through portal.tasks.run_sweeps (settings.PORTAL_SWEEPS); these
-tasks run one of them alone. The staff digest runs only from here, on its own beat entry (08:30 Beijing
-time, settings.CELERY_BEAT_SCHEDULE), never each minute.
+The deadline sweeps of applications/sweeps.py run every minute through portal.tasks.run_sweeps, and one of them
+alone through portal.tasks.run_sweep (both read settings.PORTAL_SWEEPS).
 """
 
 from celery import shared_task
@@ -14,28 +14,3 @@ from . import sweeps
 @shared_task
 def send_staff_digests():
     return sweeps.send_staff_digests(timezone.now())
-
-
-@shared_task
-def close_incomplete_applications():
-    return sweeps.close_incomplete_applications(timezone.now())
-
-
-@shared_task
-def lapse_unpaid_applications():
-    return sweeps.lapse_unpaid_applications(timezone.now())
-
-
-@shared_task
-def send_lapse_emails():
-    return sweeps.send_lapse_emails(timezone.now())
-
-
-@shared_task
-def send_payment_reminders():
-    return sweeps.send_payment_reminders(timezone.now())
-
-
-@shared_task
-def escalate_overdue_applications():
-    return sweeps.escalate_overdue_applications(timezone.now())
