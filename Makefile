@@ -47,7 +47,7 @@ test: lint
 	echo "Database for the tests: $${DATABASE_URL:-SQLite (PostgreSQL-only tests are skipped)}"; \
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# Performance benchmark (README "Performance"): its own database portal_bench (portal_bench_national with
+# Performance benchmark (docs/performance.md): its own database portal_bench (portal_bench_national with
 # SCALE=national), generated once and reused. Load scenarios need wrk (apt-get install -y wrk). Not part of `make test`.
 SCALE ?= regional
 bench: install

@@ -1,4 +1,4 @@
-"""`make bench` (see README, "Performance"): python -m bench [--scale regional|national] [--only NAME ...]."""
+"""`make bench` (see docs/performance.md): python -m bench [--scale regional|national] [--only NAME ...]."""
 
 import argparse
 import os

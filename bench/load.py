@@ -37,7 +37,7 @@ def serve_env(env):
         **env,
         # Rate limits are off for the benchmark's own server only; production defaults are unchanged.
         "PORTAL_RATELIMIT_ENABLE": "0",
-        # Persistent database connections per worker (a deployment setting, see README "Performance").
+        # Persistent database connections per worker (a deployment setting, see docs/performance.md).
         "DATABASE_CONN_MAX_AGE": "60",
     }
 

@@ -204,12 +204,15 @@ else:
 # Celery: Redis in production and CI; kombu's filesystem transport for `make run` (no service needed).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # Every folder the transport writes goes under var/broker/: left unset, `control_folder` (its table of
+    # exchange bindings) is created as control/ in whatever folder the worker was started from.
     _broker_dir = VAR_DIR / "broker"
     (_broker_dir / "processed").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 CELERY_TIMEZONE = TIME_ZONE
@@ -223,7 +226,8 @@ CELERY_BEAT_SCHEDULE = {
     # again the same day sends nothing more; by hand: `celery -A portal call portal.tasks.send_staff_digests`.
     "staff-digest": {"task": "portal.tasks.send_staff_digests", "schedule": crontab(hour=8, minute=30)},
 }
-# Sweeps that `run_sweeps` and the beat task call, in order, each as `function(now) -> summary`.
+# Every deadline sweep, in the order that `run_sweeps` and beat's task call them, each as `function(now) -> summary`.
+# The one list of them (portal/sweeps.py, the tests and the README read it): a new sweep joins here.
 PORTAL_SWEEPS = [
     "portal.sweeps.delete_stale_pending_uploads",
     "notifications.sweeps.requeue_stalled_emails",
@@ -236,6 +240,8 @@ PORTAL_SWEEPS = [
     # Expiry first: a request expired at its in-person deadline is no longer escalated.
     "tickets.sweeps.expire_unverified_tickets",
     "tickets.sweeps.escalate_overdue_tickets",
+    "portal.sweeps.delete_old_spreadsheet_jobs",  # PORTAL_SPREADSHEET_JOB_DAYS
+    "portal.retention.delete_expired_uploads",  # PORTAL_UPLOAD_RETENTION_DAYS
 ]
 # An outbox row left in `sending` this long is taken up again (the worker that claimed it died).
 OUTBOX_STALE_AFTER_SECONDS = env_int("OUTBOX_STALE_AFTER_SECONDS", 300)
@@ -262,10 +268,10 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_FORMATS = [StreamingXLSX, base_formats.CSV]
 # Files and changelists with more rows than this are imported or exported by the worker (portal.SpreadsheetJob),
-# with progress in the admin and a download when ready; jobs and their files are deleted after some days.
+# with progress in the admin and a download when ready; jobs and their files are deleted after some days (by a
+# sweep of PORTAL_SWEEPS).
 PORTAL_BACKGROUND_SPREADSHEET_ROWS = env_int("PORTAL_BACKGROUND_SPREADSHEET_ROWS", 1000)
 PORTAL_SPREADSHEET_JOB_DAYS = env_int("PORTAL_SPREADSHEET_JOB_DAYS", 7)
-PORTAL_SWEEPS = [*PORTAL_SWEEPS, "portal.sweeps.delete_old_spreadsheet_jobs"]
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("PORTAL_STAFF_SESSION_SECONDS", 8 * 3600)
@@ -331,9 +337,9 @@ if os.environ.get("PORTAL_CSP_REPORT_URI"):
 # Audit log (django-auditlog, models registered in portal/audit.py): document numbers masked by the portal's
 # function (auditlog's default masks the wrong half); the client address is core.clientip.client_ip.
 AUDITLOG_MASK_CALLABLE = "core.audit.mask_document_number"
-# Uploaded files are deleted this many days after their session's last exam day (portal/retention.py).
+# Uploaded files are deleted this many days after their session's last exam day (portal/retention.py, a sweep of
+# PORTAL_SWEEPS).
 PORTAL_UPLOAD_RETENTION_DAYS = env_int("PORTAL_UPLOAD_RETENTION_DAYS", 365)
-PORTAL_SWEEPS = [*PORTAL_SWEEPS, "portal.retention.delete_expired_uploads"]
 # --- end of personal data -----------------------------------------------------------------------------------
 
 LOGGING = {

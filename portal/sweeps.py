@@ -17,6 +17,13 @@ def run_all(now=None):
     return [(path, sweep(now)) for path, sweep in registered_sweeps()]
 
 
+def run_one(path, now=None):
+    """Run the sweep of settings.PORTAL_SWEEPS named `path` alone, as of `now`; return its summary."""
+    if path not in settings.PORTAL_SWEEPS:
+        raise ValueError(f"{path!r} is not one of settings.PORTAL_SWEEPS")
+    return import_string(path)(now or timezone.now())
+
+
 def delete_stale_pending_uploads(now):
     """Files kept for a form that was never sent again: deleted a day later (the form refuses them by then)."""
     from core.forms import PENDING_UPLOAD_MAX_AGE

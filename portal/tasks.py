@@ -17,6 +17,13 @@ def send_staff_digests():
 
 
 @shared_task
+def run_sweep(path):
+    """One sweep alone, as of now, e.g. by hand:
+    `celery -A portal call portal.tasks.run_sweep --args '["tickets.sweeps.expire_unverified_tickets"]'`."""
+    return sweeps.run_one(path)
+
+
+@shared_task
 def run_spreadsheet_job(job_id):
     """A large import or export of the admin (portal.SpreadsheetJob). Not retried: a failed job says why on its
     page, and its user starts it again."""

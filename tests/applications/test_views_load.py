@@ -1,4 +1,4 @@
-"""What the public pages of the load benchmark ask of the database (README "Performance"): the status lookup
+"""What the public pages of the load benchmark ask of the database (docs/performance.md): the status lookup
 reads one row with the three values it needs; the home page one row, and it sets no session."""
 
 import datetime

@@ -16,10 +16,10 @@ from django.utils import translation
 from notifications.models import OutboxMessage
 from offices.models import Role, User
 from portal import sweeps as portal_sweeps
+from portal.tasks import run_sweep
 from tests.applications.test_sweeps import give_emails, keys, message
 from tests.conftest import bulk_query_limit
 from tickets import sweeps
-from tickets import tasks as ticket_tasks
 from tickets.models import Kind, Status, Ticket, TicketClosed, TicketEvent
 
 from .factories import at, clone_tickets, open_ticket
@@ -384,14 +384,16 @@ def test_run_sweeps_prints_the_ticket_sweeps(urumqi, staff):
     assert status_of(ticket) == Status.EXPIRED
 
 
-def test_thin_tasks_run_the_sweeps_as_of_now(urumqi, time_machine):
+def test_the_task_runs_one_sweep_as_of_now(urumqi, time_machine):
     exemption(urumqi)
     time_machine.move_to(EXEMPTION_DEADLINE, tick=False)
 
-    assert ticket_tasks.expire_unverified_tickets.delay().get() == (
+    assert run_sweep.delay("tickets.sweeps.expire_unverified_tickets").get() == (
         "1 expired at the in-person deadline, 1 emails queued"
     )
-    assert ticket_tasks.escalate_overdue_tickets.delay().get().startswith("0 escalated")
+    assert run_sweep.delay("tickets.sweeps.escalate_overdue_tickets").get().startswith("0 escalated")
+    with pytest.raises(ValueError, match="not one of settings.PORTAL_SWEEPS"):
+        run_sweep("tickets.models.Ticket.delete")
 
 
 def test_sweeps_write_audit_entries_for_their_bulk_updates(urumqi, staff):
