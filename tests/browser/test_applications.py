@@ -27,7 +27,12 @@ def test_english_submit_approve_and_status_page(page, live_server, reviewer_urum
 
     log_in(page, live_server, reviewer_urumqi)
     page.goto(f"{live_server.url}/admin/applications/application/{application.pk}/change/")
+    # The reviewer records what the social-insurance PDF shows; with every check green, approval needs no override.
+    page.locator("a.decision[href$='/decide/verified-months/']").click()
+    page.locator("input[name=months]").fill(str(application.claimed_insured_months))
+    page.locator("#content-main form [type=submit]").first.click()
     page.locator("a.decision[href$='/decide/approve/']").click()
+    expect(page.locator("textarea[name=override]")).to_have_count(0)
     page.locator("#content-main form [type=submit]").first.click()
     expect(page.locator(".messagelist")).to_contain_text(application.reference)
 
