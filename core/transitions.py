@@ -50,6 +50,7 @@ class Act:
     request: Any = None
     batch: bool = False
     override: str = ""
+    overridden: dict = field(default_factory=dict)  # {pk: [messages of the guards overridden]}, filled by refusal
 
     def __post_init__(self):
         self.now = self.now or timezone.now()
@@ -123,9 +124,6 @@ class Workflow:
         act = Act(by=user)
         return self.refusal(name, record, act, offering=True) is None
 
-    def offered(self, record, user, names=None):
-        return [name for name in names or self.transitions if self.offers(name, record, user)]
-
     # Checks ---------------------------------------------------------------------------------------------------
 
     def status_refusal(self, record, transition):
@@ -138,7 +136,7 @@ class Workflow:
 
     def refusal(self, name, record, act, *, offering=False):
         """Why `record` cannot take transition `name` now (a message), or None. Failing overridable guards are
-        collected in act.data["_overridden"] when a person gave a reason, a single row at a time."""
+        noted in act.overridden when a person gave a reason, a single row at a time."""
         transition = self.transitions[name]
         if not transition.starts_from(record.status, self.table):
             return self.status_refusal(record, transition)
@@ -156,7 +154,7 @@ class Workflow:
                 continue
             return message
         if overridden:
-            act.data.setdefault("_overridden", {})[record.pk] = overridden
+            act.overridden[record.pk] = overridden
         return None
 
     # Running ----------------------------------------------------------------------------------------------------
@@ -203,7 +201,7 @@ class Workflow:
         return outcome
 
     def _apply(self, transition, records, act, outcome):
-        overridden = act.data.get("_overridden", {})
+        overridden = act.overridden
         changes, old = {}, {}
         for record in records:
             fields = {"status": transition.target, **(transition.changes(record, act) if transition.changes else {})}
