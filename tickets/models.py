@@ -19,6 +19,7 @@ from applications.models import Status as ApplicationStatus
 from offices import workdays
 from offices.scoping import OfficeScopedQuerySet
 from portal import id_numbers
+from portal.privacy import mask_text
 from portal.references import new_reference
 from portal.uploads import upload_path
 
@@ -483,7 +484,8 @@ class TicketMessage(models.Model):
         verbose_name_plural = _("messages and notes")
 
     def __str__(self):
-        return self.body[:50]
+        # Staff type document numbers into messages and notes; __str__ is shown wherever the row is named.
+        return mask_text(self.body)[:50]
 
 
 class CannedReply(models.Model):
