@@ -18,7 +18,7 @@ from offices.admin_scoping import OfficeScopedAdmin, ReadOnlyAdminMixin
 from portal.admin_spreadsheets import BackgroundExportMixin, BackgroundImportMixin
 
 from . import staff_views
-from .admin_candidate import CandidateColumnsMixin
+from .admin_candidate import CandidateColumnsMixin, MaskedTextInlineMixin
 from .models import Application, ApplicationEvent, ExamSession, Payment, Status
 from .resources import ApplicationExportResource, PaymentResource
 
@@ -139,13 +139,18 @@ class FlagFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ApplicationEventInline(admin.TabularInline):
+class ApplicationEventInline(MaskedTextInlineMixin, admin.TabularInline):
     model = ApplicationEvent
     fields = ("at", "by", "actor", "from_status", "to_status", "note")
     readonly_fields = fields
+    masked_text_fields = ("note",)
     extra = 0
     can_delete = False
     verbose_name_plural = _("history")
+
+    @admin.display(description=_("note"))
+    def masked_note(self, event):
+        return self.masked(event.note)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("by")

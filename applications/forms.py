@@ -17,6 +17,7 @@ from core.forms import (
     HoneypotMixin,
     KeptUploadsMixin,
     OfficeChoiceField,
+    PersonNameField,
     SubmissionKeyForm,
     phone_validator,
 )
@@ -43,7 +44,7 @@ class IdentityForm(forms.Form):
     id_numbers.parse_document and must agree with the birth date and gender typed; a foreign document
     needs the nationality. Use it as a base next to the form's own fields; clean() runs the checks."""
 
-    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("As written on your identity document."))
+    name = PersonNameField(label=_("Name"), help_text=_("As written on your identity document."))
     document_type = forms.ChoiceField(label=_("Identity document"), choices=id_numbers.DocumentType.choices)
     document_number = forms.CharField(label=_("Document number"), max_length=32)
     birth_date = forms.DateField(label=_("Birth date"), widget=DateInput)

@@ -10,6 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
+from django_ratelimit.core import get_usage
 from django_ratelimit.decorators import ratelimit
 
 from core import id_numbers
@@ -35,13 +36,32 @@ def lookup_document_key(group, request):
     return id_numbers.normalize(request.POST.get("document_number", ""))
 
 
+# The status lookups' limit per document number counts failed lookups only: anyone who knows a number could
+# otherwise spend its limit and lock the candidate out, while a right reference + number never spends it.
+
+
+def document_lookups_spent(request, group):
+    """Whether the failed lookups for the posted document number have reached the limit (asking spends none)."""
+    usage = get_usage(request, group=group, key=lookup_document_key, rate=lookup_per_document_rate, method="POST")
+    # An unreachable cache answers count 0 and limit 0: refused, as the decorators refuse then.
+    return usage is not None and usage["count"] >= usage["limit"]
+
+
+def spend_document_lookup(request, group):
+    """Count one failed lookup against the posted document number."""
+    get_usage(
+        request, group=group, key=lookup_document_key, rate=lookup_per_document_rate, method="POST", increment=True
+    )
+
+
 def page_language():
     language = get_language() or settings.LANGUAGE_CODE
     return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
-def too_many_requests(request):
-    return render(request, "applications/rate_limited.html", status=429)
+def too_many_requests(request, *, lookup=False):
+    """The 429 page; a status lookup's says that the private link of the confirmation email needs no lookup."""
+    return render(request, "applications/rate_limited.html", {"lookup": lookup}, status=429)
 
 
 def _application(token):
@@ -163,28 +183,24 @@ def withdraw(request, token):
 
 # Status lookup -----------------------------------------------------------------------------------------
 
+LOOKUP_DOCUMENT_GROUP = "applications.lookup.document"
+
 
 @never_cache
 # Every field of the form is the candidate's: error reports show none of them.
 @sensitive_post_parameters()
 @ratelimit(group="applications.lookup.ip", key="ip", rate=lookup_rate, method="POST", block=False)
-@ratelimit(
-    group="applications.lookup.document",
-    key=lookup_document_key,
-    rate=lookup_per_document_rate,
-    method="POST",
-    block=False,
-)
 def lookup(request):
-    if request.method == "POST" and request.limited:
-        return too_many_requests(request)
     posted = request.method == "POST"
+    if posted and (request.limited or document_lookups_spent(request, LOOKUP_DOCUMENT_GROUP)):
+        return too_many_requests(request, lookup=True)
     form = StatusLookupForm(request.POST if posted else None)
     not_found = False
     if posted and form.is_valid():
         application = form.find()
         if application is not None:
             return redirect("applications:status", token=application.status_token)
+        spend_document_lookup(request, LOOKUP_DOCUMENT_GROUP)
         # The same page whichever value was wrong, without echoing either.
         form, not_found = StatusLookupForm(), True
     return render(request, "applications/lookup.html", {"form": form, "not_found": not_found})

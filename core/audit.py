@@ -55,7 +55,8 @@ class AuditlogMiddleware(LibraryAuditlogMiddleware):
     def _get_remote_addr(request):
         address = client_ip(request)
         try:
-            # The column is an IP address: a malformed header must not fail the request's transaction.
+            # The column is an IP address: client_ip already ignores a malformed X-Forwarded-For entry, but the
+            # socket address may be none (a unix socket gives ""), which must not fail the request's transaction.
             return str(ipaddress.ip_address(address))
         except ValueError:
             return None

@@ -12,6 +12,8 @@ deleted again for the usual, correct submission.
 
 import datetime
 import os
+import re
+import unicodedata
 import uuid
 
 from django import forms
@@ -219,6 +221,62 @@ phone_validator = RegexValidator(
 class OfficeChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.name  # Chinese or English, by the language of the page
+
+
+# A person's name, as identity documents and passports print it: Chinese characters (with the extensions of
+# rarer ones), Latin letters with their accents, and between them a space, a hyphen, an apostrophe or the
+# middle dot of transliterated names (阿依古丽·买买提). Nothing else: the confirmation email, sent to whatever
+# address was typed, opens with the name, so digits, punctuation, links or line breaks there would let anyone
+# have the portal deliver text of their choosing in its name.
+_HAN = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U000323af"
+_LATIN = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff"
+_ACCENTS = "\u0300-\u036f"  # combining accents left over after NFC (a letter with no precomposed form)
+_NAME_WORD = f"[{_HAN}{_LATIN}][{_HAN}{_LATIN}{_ACCENTS}]*"
+PERSON_NAME = re.compile(f"{_NAME_WORD}(?:[ \\-'\u2019\u02bc\u00b7]{_NAME_WORD})*")
+NAME_MIN_LENGTH, NAME_MAX_LENGTH = 2, 60
+# Input methods type the middle dot and the hyphen in several ways; the identity card prints these.
+_NAME_DOTS = re.compile("[\u2022\u2027\u2219\u30fb\uff65]")
+_NAME_HYPHENS = re.compile("[\u2010\u2011]")
+# Spaces as typed (no-break, ideographic); a line break or tab is no space in a name and stays to be refused.
+_NAME_SPACES = re.compile("[ \u00a0\u3000]+")
+_SPACE_AROUND_JOINERS = re.compile(" ?([\u00b7-]) ?")
+
+
+def normalize_person_name(name: str) -> str:
+    """NFC; one space between words; the card's middle dot and hyphen, without spaces around them."""
+    name = _NAME_SPACES.sub(" ", unicodedata.normalize("NFC", name)).strip(" ")
+    name = _NAME_HYPHENS.sub("-", _NAME_DOTS.sub("\u00b7", name))
+    return _SPACE_AROUND_JOINERS.sub(r"\1", name)
+
+
+def is_person_name(name: str) -> bool:
+    """Whether a (normalised) name holds only what a person's name is made of (PERSON_NAME)."""
+    return PERSON_NAME.fullmatch(name) is not None
+
+
+class PersonNameField(forms.CharField):
+    """A candidate's name (current or new): normalised, then checked by is_person_name and for its length."""
+
+    default_error_messages = {
+        "invalid": _(
+            "Enter the name as written on the identity document: Chinese characters or Latin letters, "
+            "with only spaces, hyphens (-), apostrophes (') or the middle dot (·) between them."
+        )
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", NAME_MAX_LENGTH)
+        kwargs.setdefault("min_length", NAME_MIN_LENGTH)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return normalize_person_name(value) if value else value
+
+    def validate(self, value):
+        super().validate(value)
+        if value and not is_person_name(value):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
 
 
 class SubmissionKeyForm(forms.Form):

@@ -1,8 +1,11 @@
 """Upload checks shared by every form: PDF, JPEG and PNG only, decided by content and by parsing.
 
 A file passes when its first bytes say what it is *and* the parser opens it: pypdf for PDFs (which
-also must carry no JavaScript), Pillow for images, which are re-encoded so that metadata and anything
-appended after the image are dropped. Stored names are random; the original name is kept only as text.
+also must carry no JavaScript), Pillow for images. What is stored is what the parser understood, written
+again: a PDF's pages and document information through pypdf's writer (no scripts, actions, attachments,
+nor anything after the last %%EOF), an image's pixels re-encoded (no EXIF/GPS, comments, text chunks,
+profiles, nor anything appended after the image). Stored names are random; the original name is kept only
+as text.
 """
 
 import io
@@ -36,25 +39,93 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+def _refuse_active_pdf():
+    return ValidationError(
+        _("This PDF contains scripts or embedded files. Export it again as a plain PDF."), "pdf_active"
+    )
+
+
 def _check_pdf(data: bytes) -> bytes:
+    """The PDF as stored: refused when it visibly carries scripts, else its pages written again (_rewrite_pdf)."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     if ACTIVE_PDF_PATTERN.search(data):
-        raise ValidationError(
-            _("This PDF contains scripts or embedded files. Export it again as a plain PDF."), "pdf_active"
-        )
+        raise _refuse_active_pdf()
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            raise ValidationError(_("This PDF is password-protected. Upload it without a password."), "pdf_encrypted")
-        if len(reader.pages) == 0:
-            raise ValidationError(_("This PDF has no pages."), "pdf_empty")
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        encrypted = reader.is_encrypted
+        pages = 0 if encrypted else len(reader.pages)
+        rewritten = None if encrypted or not pages else _rewrite_pdf(reader)
+    except Exception as exc:  # whatever the parser trips on in a stranger's file is a refusal, not a 500
         raise ValidationError(
             _("This PDF cannot be read. Export it again and upload the new file."), "pdf_broken"
         ) from exc
-    return data
+    if encrypted:
+        raise ValidationError(_("This PDF is password-protected. Upload it without a password."), "pdf_encrypted")
+    if not pages:
+        raise ValidationError(_("This PDF has no pages."), "pdf_empty")
+    # The scan above sees only names written plainly; in a compressed object stream, or spelt with #xx
+    # escapes (/Java#53cript), they reach the writer, which writes names plainly. Anything the stripping
+    # missed is refused here.
+    if ACTIVE_PDF_PATTERN.search(rewritten):
+        raise _refuse_active_pdf()
+    return rewritten
+
+
+# Document information kept in the stored copy (text only); the rest of the catalog (open actions, document
+# scripts, attachments, forms, outlines, XMP) is not copied at all.
+PDF_INFO_KEYS = ("/Title", "/Author", "/Subject", "/Keywords", "/Creator", "/Producer", "/CreationDate", "/ModDate")
+# Annotations that carry or play content of their own (attachments, media): dropped with what they point to.
+PDF_DROPPED_ANNOTATIONS = {"/FileAttachment", "/Sound", "/Movie", "/Screen", "/RichMedia", "/3D"}
+# The one action a stored PDF may keep: a jump to another page of the same document.
+PDF_KEPT_ACTIONS = {"/GoTo"}
+
+
+def _rewrite_pdf(reader) -> bytes:
+    """Only the pages and the document information, through a fresh writer: one revision, ending at its %%EOF."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for page in reader.pages:
+        # Stripped before the copy: the writer copies only what the page still references.
+        _strip_pdf_actions(page)
+        writer.add_page(page)
+    info = reader.metadata or {}
+    writer.add_metadata({key: str(info[key]) for key in PDF_INFO_KEYS if key in info})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _strip_pdf_actions(page):
+    """No actions run when the page opens or closes, no annotation runs anything but a jump inside the document,
+    and no annotation brings a file or media of its own."""
+    from pypdf.generic import ArrayObject, NameObject
+
+    page.pop(NameObject("/AA"), None)
+    annotations = page.get("/Annots")
+    if annotations is None:
+        return
+    kept = ArrayObject()
+    for reference in annotations.get_object():
+        annotation = reference.get_object()
+        if annotation.get("/Subtype") in PDF_DROPPED_ANNOTATIONS:
+            continue
+        # A form field's actions may sit on the widget or on its parent fields.
+        node, depth = annotation, 0
+        while node is not None and depth < 32:
+            node.pop(NameObject("/AA"), None)
+            action = node.get("/A")
+            if action is not None:
+                action = action.get_object()
+                if action.get("/S") in PDF_KEPT_ACTIONS:
+                    action.pop(NameObject("/Next"), None)  # a chained action would run after the jump
+                else:
+                    del node["/A"]
+            parent = node.get("/Parent")
+            node, depth = (parent.get_object() if parent is not None else None), depth + 1
+        kept.append(reference)
+    page[NameObject("/Annots")] = kept
 
 
 def _reencode_image(data: bytes, kind: str) -> bytes:
@@ -66,8 +137,11 @@ def _reencode_image(data: bytes, kind: str) -> bytes:
             image = image.convert("RGB") if kind == JPEG else image.copy()
             if image.mode not in ("RGB", "RGBA", "L", "LA", "P"):
                 image = image.convert("RGB")
+            # Only the pixels: Pillow writes back what it read into `info` (a JPEG's comment, XMP, an ICC
+            # profile). A palette image's transparent colour is part of the picture, so it stays.
+            image.info = {key: image.info[key] for key in ("transparency",) if key in image.info}
             out = io.BytesIO()
-            # Saving a fresh image drops EXIF and anything hidden after the image data.
+            # Saving a fresh image drops EXIF (with GPS) and anything hidden after the image data.
             image.save(out, format="JPEG" if kind == JPEG else "PNG", quality=90)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise ValidationError(_("This image cannot be read. Take the photo or scan again."), "image_broken") from exc

@@ -1,5 +1,6 @@
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 
 from applications.models import ExamSession
 
@@ -17,3 +18,11 @@ def home(request):
 
 def help_page(request):
     return render(request, "public/help.html", {"entries": HelpEntry.objects.filter(published=True)})
+
+
+@never_cache
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: the site's own page, in the user's language and within the CSP (Django's built-in page
+    has an inline style and speaks English). The reason is for the log Django already writes, not for the page.
+    Rendered with the request, so the page hands out a fresh CSRF cookie and the form works after a reload."""
+    return render(request, "403_csrf.html", status=403)

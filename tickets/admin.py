@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
 
-from applications.admin_candidate import CandidateColumnsMixin
+from applications.admin_candidate import CandidateColumnsMixin, MaskedTextInlineMixin
 from applications.models import Candidate, ExamSession
 from core import audit, id_numbers
 from core.admin_filters import DueFilter
@@ -175,21 +175,31 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class TicketEventInline(ReadOnlyInline):
+class TicketEventInline(MaskedTextInlineMixin, ReadOnlyInline):
     model = TicketEvent
     fields = ("at", "by", "actor", "from_status", "to_status", "note")
     readonly_fields = fields
+    masked_text_fields = ("note",)
     verbose_name_plural = _("history")
+
+    @admin.display(description=_("note"))
+    def masked_note(self, event):
+        return self.masked(event.note)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("by")
 
 
-class TicketMessageInline(ReadOnlyInline):
+class TicketMessageInline(MaskedTextInlineMixin, ReadOnlyInline):
     model = TicketMessage
     fields = ("at", "author", "visible_to_candidate", "body")
     readonly_fields = fields
+    masked_text_fields = ("body",)
     verbose_name_plural = _("messages to the candidate and internal notes")
+
+    @admin.display(description=_("message"))
+    def masked_body(self, message):
+        return self.masked(message.body)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("author")

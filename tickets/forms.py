@@ -24,6 +24,7 @@ from core.forms import (
     HoneypotMixin,
     KeptUploadsMixin,
     OfficeChoiceField,
+    PersonNameField,
     SubmissionKeyForm,
     phone_validator,
 )
@@ -292,7 +293,7 @@ class InfoChangeForm(TicketForm):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one piece of information to change.")},
     )
-    new_name = forms.CharField(label=_("New name"), max_length=100, required=False)
+    new_name = PersonNameField(label=_("New name"), required=False)
     new_gender = forms.ChoiceField(
         label=_("New gender"), choices=[("", "---------"), *Candidate.Gender.choices], required=False
     )

@@ -18,6 +18,7 @@ from applications.models import Application, Candidate, ExamSession
 from applications.models import Status as ApplicationStatus
 from core import id_numbers
 from core.models import StatusHistory
+from core.privacy import mask_text
 from core.references import new_reference
 from core.transitions import Act, Refused
 from core.uploads import upload_path
@@ -419,7 +420,8 @@ class TicketMessage(models.Model):
         verbose_name_plural = _("messages and notes")
 
     def __str__(self):
-        return self.body[:50]
+        # Staff type document numbers into messages and notes; __str__ is shown wherever the row is named.
+        return mask_text(self.body)[:50]
 
 
 class CannedReply(models.Model):

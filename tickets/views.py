@@ -19,10 +19,11 @@ from django_ratelimit.decorators import ratelimit
 
 from applications.models import Candidate, ExamSession
 from applications.views import (
+    document_lookups_spent,
     lookup_document_key,
-    lookup_per_document_rate,
     lookup_rate,
     page_language,
+    spend_document_lookup,
     submit_rate,
     too_many_requests,
 )
@@ -313,24 +314,25 @@ def _info_change_details(ticket, detail):
 
 # Status lookup -----------------------------------------------------------------------------------------
 
+LOOKUP_DOCUMENT_GROUP = "tickets.lookup.document"
+
 
 @never_cache
 # Every field of the form is the candidate's: error reports show none of them.
 @sensitive_post_parameters()
 @ratelimit(group="tickets.lookup.ip", key="ip", rate=lookup_rate, method="POST", block=False)
-@ratelimit(
-    group="tickets.lookup.document", key=lookup_document_key, rate=lookup_per_document_rate, method="POST", block=False
-)
 def lookup(request):
-    if request.method == "POST" and request.limited:
-        return too_many_requests(request)
     posted = request.method == "POST"
+    # Only failed lookups count against the document number (applications.views.document_lookups_spent).
+    if posted and (request.limited or document_lookups_spent(request, LOOKUP_DOCUMENT_GROUP)):
+        return too_many_requests(request, lookup=True)
     form = TicketLookupForm(request.POST if posted else None)
     not_found = False
     if posted and form.is_valid():
         ticket = form.find()
         if ticket is not None:
             return redirect("tickets:status", token=ticket.status_token)
+        spend_document_lookup(request, LOOKUP_DOCUMENT_GROUP)
         # The same page whichever value was wrong, without echoing either.
         form, not_found = TicketLookupForm(), True
     return render(request, "tickets/lookup.html", {"form": form, "not_found": not_found})

@@ -46,7 +46,8 @@ def test_change_view_shows_checks_history_and_decision_buttons(client, session_2
     assert history.count('<tr class="form-row has_original"') == 3
     assert re.search(r'<td class="field-by"> <p>(<a [^>]*>)?reviewer_urumqi(</a>)?</p> </td>', history)
     assert '<td class="field-to_status"> <p>Returned for correction</p> </td>' in history
-    assert '<td class="field-note"> <p>Upload the whole PDF.</p> </td>' in history
+    # (The reviewer has no permission for full numbers: notes are shown through the masking column.)
+    assert '<td class="field-masked_note"> <p>Upload the whole PDF.</p> </td>' in history
     assert '<td class="field-from_status"> <p>Returned for correction</p> </td>' in history
     assert 'name="events-0-note"' not in history  # nothing editable
     # Decisions open for a submitted application.

@@ -136,3 +136,11 @@ def test_every_active_pdf_name_is_refused(name):
 
 def test_a_plain_pdf_passes_the_scan():
     assert clean_upload(SimpleUploadedFile("shebao.pdf", pdf_bytes())).read() == pdf_bytes()
+
+
+@pytest.mark.usefixtures("registration_open")
+def test_the_stored_pdf_is_the_one_the_parser_read_without_what_was_appended(client):
+    appended = b'\n<html><body onload="alert(document.domain)">page</body></html>\n'
+    upload = SimpleUploadedFile("shebao.pdf", pdf_bytes() + appended, content_type="application/pdf")
+    assert client.post("/en/applications/apply/", form_data(insurance_pdf=upload)).status_code == 302
+    assert Application.objects.get().insurance_pdf.read() == pdf_bytes()

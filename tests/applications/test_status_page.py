@@ -259,6 +259,31 @@ def test_lookup_is_rate_limited_per_document_number_across_addresses(client, set
     assert response.status_code == 429
 
 
+def test_right_lookups_never_spend_the_per_number_limit(client, settings, application):
+    settings.PORTAL_RATE_LOOKUP_PER_DOCUMENT = "2/h"
+    number = application.candidate.document_number
+    right = {"reference": application.reference, "document_number": number}
+    for address in ("10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"):
+        assert client.post("/en/applications/status/", right, REMOTE_ADDR=address).status_code == 302
+    # Someone who knows the number but not the reference: the failures count, up to the limit.
+    wrong = {"reference": new_reference("A"), "document_number": number}
+    for address in ("10.0.0.5", "10.0.0.6"):
+        assert client.post("/en/applications/status/", wrong, REMOTE_ADDR=address).status_code == 200
+    refused = client.post("/en/applications/status/", right, REMOTE_ADDR="10.0.0.7")
+    assert refused.status_code == 429
+    # The candidate is told the way in that no limit closes.
+    assert "The private link in your confirmation email still works" in refused.content.decode()
+
+
+def test_the_lookup_limit_page_points_to_the_private_link_in_chinese_too(client, settings, application):
+    settings.PORTAL_RATE_LOOKUP = "1/h"
+    data = {"reference": new_reference("A"), "document_number": "E1234567"}
+    client.post("/zh-hans/applications/status/", data)
+    refused = client.post("/zh-hans/applications/status/", data)
+    assert refused.status_code == 429
+    assert "确认邮件中的专属链接仍然有效" in refused.content.decode()
+
+
 def test_no_online_change_after_registration_closes(client, application, time_machine):
     time_machine.move_to("2024-07-02T12:00:00+08:00")
     response = client.post(status_path(application) + "edit/", edit_data(application, phone="13999999999"))

@@ -85,7 +85,7 @@ def test_without_a_proxy_the_forwarded_header_is_ignored(client, session_2024, u
     assert entries_of(app, LogEntry.Action.UPDATE).get().remote_addr == "192.0.2.10"
 
 
-def test_a_malformed_forwarded_address_is_left_out_and_the_decision_stands(
+def test_a_malformed_forwarded_address_is_ignored_and_the_decision_stands(
     client, settings, session_2024, urumqi, reviewer_urumqi
 ):
     settings.PORTAL_PROXY_COUNT = 1
@@ -93,6 +93,15 @@ def test_a_malformed_forwarded_address_is_left_out_and_the_decision_stands(
     staff_client(client, reviewer_urumqi).post(
         decide_url(app, "approve"), {"note": ""}, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="not-an-address"
     )
+    app.refresh_from_db()
+    assert app.status == Status.APPROVED
+    # As for the lockout and the rate limits (core.clientip): an entry that does not parse is absent.
+    assert entries_of(app, LogEntry.Action.UPDATE).get().remote_addr == "10.0.0.2"
+
+
+def test_an_address_that_is_not_one_is_left_out_and_the_decision_stands(client, session_2024, urumqi, reviewer_urumqi):
+    app = application(session_2024, urumqi)
+    staff_client(client, reviewer_urumqi).post(decide_url(app, "approve"), {"note": ""}, REMOTE_ADDR="")
     app.refresh_from_db()
     assert app.status == Status.APPROVED
     assert entries_of(app, LogEntry.Action.UPDATE).get().remote_addr is None

@@ -2,7 +2,9 @@
 in error reports, and every page carries the Content-Security-Policy."""
 
 import pytest
+from django.conf import settings
 from django.contrib import admin
+from django.test import Client
 from django.views.debug import SafeExceptionReporterFilter
 
 from tests.applications.admin_helpers import CHANGELIST, application, change_url, decide_url, file_url, staff_client
@@ -120,6 +122,38 @@ def test_permission_denied_page_is_the_sites(client, django_user_model):
     response = staff_client(client, clerk).get("/admin/auditlog/logentry/")
     assert response.status_code == 403
     assert 'class="site-header"' in response.content.decode()
+
+
+# A form posted without its CSRF token (an expired page, cookies blocked, a forged post) ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("/en/applications/status/", "The form could not be sent"),
+        ("/zh-hans/requests/status/", "表单未能提交"),
+        ("/admin/login/", "表单未能提交"),  # the admin speaks Chinese unless the browser asks otherwise
+    ],
+)
+def test_a_csrf_failure_is_the_sites_page_in_the_users_language(url, words):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(url, {"reference": "A", "document_number": "E1234567", "username": "x", "password": "y"})
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert 'class="site-header"' in html and words in html
+    # Not Django's built-in page, which carries an inline style and speaks English only.
+    assert "<style" not in html and "style=" not in html and "CSRF verification failed" not in html
+    for internal in ("CSRF cookie not set", "CSRF token missing", "Referer", "CSRF_FAILURE_VIEW", "DEBUG"):
+        assert internal not in html
+    assert csp_of(response)["style-src"] == ["'self'"] and no_store(response)
+
+
+def test_a_csrf_failure_page_follows_the_language_the_user_chose():
+    client = Client(enforce_csrf_checks=True)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.post("/admin/login/", {"username": "x", "password": "y"})
+    assert response.status_code == 403
+    assert "The form could not be sent" in response.content.decode()
 
 
 # Sensitive POST parameters -----------------------------------------------------------------------------------------

@@ -1,26 +1,31 @@
-"""Document numbers are masked wherever staff or logs see them; the full number only in the change view, with
-the permission, and each such view is recorded in the audit log."""
+"""Document numbers are masked wherever staff or logs see them; the full number only in the change views of an
+application and of a request, with the permission, and each such view is recorded in the audit log. A walk over
+every admin page proves there is no third place."""
 
 import csv
 import datetime
+import html
 import io
 import json
 import logging
+import re
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from auditlog.models import LogEntry as AuditEntry
+from django.contrib import admin
 from django.contrib.admin.models import CHANGE
 from django.contrib.admin.models import LogEntry as AdminLogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from applications import sweeps
-from applications.models import Candidate
+from applications.models import Candidate, Payment
 from core import id_numbers
 from core.privacy import mask_text
 from notifications.models import OutboxMessage
 from tests.applications.admin_helpers import CHANGELIST, application, change_url, decide_url, staff_client
 from tests.factories import approve, resident_id
-from tickets.models import IdentityChange, Kind
+from tickets.models import DuplicatePayment, IdentityChange, Kind
 
 from .conftest import open_ticket
 
@@ -28,12 +33,35 @@ pytestmark = pytest.mark.django_db
 
 NUMBER = resident_id(birth="19880412", area="650102")
 MASKED = id_numbers.mask("resident_id", NUMBER)
+NEW_NUMBER = resident_id(birth="19880412", area="650105")  # the number an information change asks for
+NEW_MASKED = id_numbers.mask("resident_id", NEW_NUMBER)
 
 
 @pytest.fixture
 def submitted(session_2024, urumqi):
     """An application of the candidate holding NUMBER, in Ürümqi, with a received email queued."""
     return application(session_2024, urumqi, identity_changes={"document_number": NUMBER, "name": "马晓"})
+
+
+@pytest.fixture
+def info_change(submitted, urumqi):
+    """The same candidate's request to change the registered document number: old and new number."""
+    return open_ticket(
+        Kind.INFO_CHANGE,
+        urumqi,
+        {"scope": "platform_identity", "old_document_number": NUMBER, "new_document_number": NEW_NUMBER},
+        candidate_identity={
+            "document_type": "resident_id",
+            "document_number": NUMBER,
+            "name": "马晓",
+            "birth_date": datetime.date(1988, 4, 12),
+            "gender": "M",
+        },
+    )
+
+
+def ticket_change_url(ticket):
+    return f"/admin/tickets/ticket/{ticket.pk}/change/"
 
 
 def without_echo(html, term):
@@ -121,12 +149,152 @@ def test_staff_without_the_permission_see_it_masked_and_nothing_is_recorded(clie
     assert not AuditEntry.objects.filter(action=AuditEntry.Action.ACCESS).exists()
 
 
+def test_the_request_change_view_shows_old_and_new_number_with_the_permission_and_is_recorded(
+    client, regional_admin, info_change
+):
+    client = staff_client(client, regional_admin)
+
+    html = client.get(ticket_change_url(info_change), REMOTE_ADDR="198.51.100.9").content.decode()
+
+    assert NUMBER in html and NEW_NUMBER in html
+    access = AuditEntry.objects.get(action=AuditEntry.Action.ACCESS)
+    assert access.content_type.model_class() is Candidate
+    assert access.object_id == info_change.candidate_id
+    assert (access.actor, access.remote_addr) == (regional_admin, "198.51.100.9")
+    assert access.additional_data == {"shown": "full document number", "ticket": info_change.reference}
+    assert NUMBER not in everything_in([access]) and NEW_NUMBER not in everything_in([access])
+
+
+def test_the_request_change_view_without_the_permission_is_masked_and_not_recorded(
+    client, reviewer_urumqi, info_change
+):
+    html = staff_client(client, reviewer_urumqi).get(ticket_change_url(info_change)).content.decode()
+    assert MASKED in html and NEW_MASKED in html
+    assert NUMBER not in html and NEW_NUMBER not in html
+    assert not AuditEntry.objects.filter(action=AuditEntry.Action.ACCESS).exists()
+
+
 def test_decision_page_and_history_are_masked(client, regional_admin, submitted):
     client = staff_client(client, regional_admin)
     for url in (decide_url(submitted, "approve"), f"{CHANGELIST}{submitted.pk}/history/"):
         response = client.get(url)
         assert response.status_code == 200, url
         assert NUMBER not in response.content.decode(), url
+
+
+# Every admin page: the two change views above are the only ones with a full number ---------------------------
+
+FULL_NUMBER_VIEWS = {"applications/application", "tickets/ticket"}
+OBJECTS_PER_MODEL = 12
+
+
+@pytest.fixture
+def everything(client, regional_admin, reviewer_urumqi, session_2024, submitted, info_change):
+    """Rows of every kind that hold or point to the number: payments and duplicate-payment rows imported for it,
+    a decision (admin history, audit entries, an email), a message on the request."""
+    staff_client(client, reviewer_urumqi).post(decide_url(submitted, "approve"), {"note": f"ID {NUMBER} checked"})
+    client.logout()
+    Payment.objects.create(
+        session=session_2024,
+        payment_code="PAY-1",
+        document_number=NUMBER,
+        name="马晓",
+        amount=300,
+        paid_at=datetime.datetime(2024, 7, 1, 10, tzinfo=datetime.UTC),
+        application=submitted,
+    )
+    DuplicatePayment.objects.create(
+        session=session_2024,
+        document_number=NUMBER,
+        name="马晓",
+        payment_codes="PAY-1, PAY-2",
+        amounts="300, 300",
+        paid_at="2024-07-01, 2024-07-01",
+    )
+    info_change.post_message(f"Bring the card {NEW_NUMBER}", by=reviewer_urumqi, visible_to_candidate=False)
+
+
+def admin_pages(client, user):
+    """GET paths of every admin page `user` can reach from the registered models: each changelist (plain and
+    searched by the full number), the add, change, history and delete pages of their objects, and every admin
+    link and form target on the changelists and change pages (steps, decisions, downloads, imports, exports,
+    queues and summaries)."""
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/admin/")
+    request.user = user
+    pages, linking = {"/admin/"}, set()  # linking: the pages whose links are followed too
+    for model, model_admin in admin.site._registry.items():
+        if not model_admin.has_view_or_change_permission(request):
+            continue
+        base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        linking.add(base)
+        pages |= {f"{base}?q={NUMBER}", f"{base}?q={NEW_NUMBER}", f"{base}add/"}
+        for pk in model_admin.get_queryset(request).values_list("pk", flat=True)[:OBJECTS_PER_MODEL]:
+            linking.add(f"{base}{pk}/change/")
+            pages |= {f"{base}{pk}/history/", f"{base}{pk}/delete/"}
+    for page in sorted(linking):
+        text = client.get(page).content.decode()
+        for target in re.findall(r'(?:href|action)="([^"#]*)"', text):
+            path = urlsplit(urljoin(page, html.unescape(target))).path
+            if path.startswith("/admin/") and "logout" not in path:
+                pages.add(path)
+    return sorted(pages | linking)
+
+
+def page_text(response):
+    """Headers and body (a file's bytes too), without the echo of a search for either number."""
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    text = body.decode("utf-8", "replace") + "\n".join(f"{name}: {value}" for name, value in response.items())
+    return without_echo(without_echo(text, NUMBER), NEW_NUMBER)
+
+
+def shown_full(response):
+    text = page_text(response)
+    return [number for number in (NUMBER, NEW_NUMBER) if number in text]
+
+
+def view_of(path):
+    return "/".join(path.split("/")[2:4])
+
+
+@pytest.mark.usefixtures("everything")
+def test_no_other_admin_page_shows_a_full_number_and_each_one_that_does_is_recorded(client, regional_admin):
+    client = staff_client(client, regional_admin)
+    pages = admin_pages(client, regional_admin)
+    assert len(pages) > 60  # the walk reached the models, their objects and the custom views
+    AuditEntry.objects.filter(action=AuditEntry.Action.ACCESS).delete()
+
+    showing = {}
+    for page in pages:
+        before = AuditEntry.objects.filter(action=AuditEntry.Action.ACCESS).count()
+        response = client.get(page)
+        assert response.status_code < 500, page
+        recorded = AuditEntry.objects.filter(action=AuditEntry.Action.ACCESS).count() - before
+        if shown_full(response):
+            showing[page] = shown_full(response)
+            assert recorded == 1, f"{page} shows a full number without an access entry"
+
+    assert {view_of(page) for page in showing} == FULL_NUMBER_VIEWS, showing
+    assert all(page.endswith("/change/") for page in showing), showing
+    assert any(NEW_NUMBER in numbers for numbers in showing.values())  # the request's new number too
+
+
+@pytest.mark.usefixtures("everything")
+@pytest.mark.parametrize("who", ["reviewer_urumqi", "manager_urumqi"])
+def test_without_the_permission_no_admin_page_shows_a_full_number(client, staff, who):
+    user = staff[who]
+    assert not user.has_perm("applications.view_full_document_number")
+    client = staff_client(client, user)
+    leaks = {}
+    for page in admin_pages(client, user):
+        text = page_text(client.get(page))
+        for number in (NUMBER, NEW_NUMBER):
+            if number in text:
+                at = text.index(number)
+                leaks.setdefault(page, []).append(text[at - 200 : at + 40])
+    assert leaks == {}, leaks
+    assert not AuditEntry.objects.filter(action=AuditEntry.Action.ACCESS).exists()
 
 
 # Admin history, audit entries, emails, exports -------------------------------------------------------------

@@ -175,3 +175,17 @@ def test_lookup_is_rate_limited_per_document_number_across_addresses(client, set
         REMOTE_ADDR="10.0.0.3",
     )
     assert response.status_code == 429
+
+
+def test_right_lookups_never_spend_the_per_number_limit(client, settings, ticket):
+    settings.PORTAL_RATE_LOOKUP_PER_DOCUMENT = "2/h"
+    number = ticket.candidate.document_number
+    right = {"reference": ticket.reference, "document_number": number}
+    for address in ("10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"):
+        assert client.post("/en/requests/status/", right, REMOTE_ADDR=address).status_code == 302
+    wrong = {"reference": new_reference("P"), "document_number": number}
+    for address in ("10.0.0.5", "10.0.0.6"):
+        assert client.post("/en/requests/status/", wrong, REMOTE_ADDR=address).status_code == 200
+    refused = client.post("/en/requests/status/", right, REMOTE_ADDR="10.0.0.7")
+    assert refused.status_code == 429
+    assert "The private link in your confirmation email still works" in refused.content.decode()
