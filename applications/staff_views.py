@@ -21,7 +21,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.transitions import Act, Refused
+from core.admin_actions import action_page
+from core.transitions import Act
 from core.uploads import attachment
 
 from .models import EDITABLE_BY_CANDIDATE, RejectionReason, Status
@@ -238,35 +239,26 @@ def decision_view(model_admin, request, object_id, slug):
         messages.error(request, decision.unavailable_message(application))
         return back
 
-    extra = {"problems": decision.problems(application, request.user)} if decision.form_class is ApproveForm else {}
+    problems = decision.problems(application, request.user)
+    extra = {"problems": problems} if decision.form_class is ApproveForm else {}
     form = decision.form_class(request.POST if request.method == "POST" else None, **extra)
-    if form.is_bound and form.is_valid():
-        try:
-            decision.run(application, request.user, form.cleaned_data)
-        except Refused as exc:
-            # Someone else decided first (the engine locks the row), or a precondition failed: nothing was written.
-            messages.error(request, str(exc))
-            return back
-        if decision.transition is None:
-            model_admin.log_change(request, application, str(decision.label))  # the engine logs its transitions
-        messages.success(request, decision.done % {"ref": application.reference})
-        return back
-
     context = {
-        **model_admin.admin_site.each_context(request),
-        "title": f"{decision.label}: {application.reference}",
-        "subtitle": None,
-        "opts": model_admin.opts,
-        "original": application,
         "decision": decision,
-        "form": form,
         "checks": application.preview_checks(),
-        "problems": extra.get("problems", []),
+        "problems": problems,
         "change_url": change_url(model_admin, application),
-        "media": model_admin.media + form.media,
     }
-    request.current_app = model_admin.admin_site.name
-    return TemplateResponse(request, "admin/applications/application/decision.html", context)
+    return action_page(
+        model_admin,
+        request,
+        application,
+        decision,
+        form,
+        run=lambda data: decision.run(application, request.user, data),
+        back=back,
+        template="admin/applications/application/decision.html",
+        context=context,
+    )
 
 
 # Batch decisions --------------------------------------------------------------------------------------

@@ -15,18 +15,16 @@ from django import forms
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.formats.base_formats import XLSX
 
 from applications.models import Application, ExamSession
 from applications.models import Status as ApplicationStatus
+from core.admin_actions import action_page
 from core.transitions import Act
 from core.uploads import attachment
 from offices.models import REGIONAL_OFFICE_CODE, Role, User
@@ -474,14 +472,6 @@ def step_url(model_admin, ticket, step):
     )
 
 
-def _refusal(exc):
-    if isinstance(exc, ValidationError):
-        return " ".join(str(message) for message in exc.messages)
-    if isinstance(exc, PermissionDenied):
-        return str(exc) or gettext("Only the regional office can perform this step.")
-    return str(exc)
-
-
 def step_view(model_admin, request, object_id, slug):
     step = STEPS.get(slug)
     if step is None:
@@ -497,39 +487,23 @@ def step_view(model_admin, request, object_id, slug):
     form = step.form_class(request.POST if request.method == "POST" else None, ticket=ticket, user=request.user)
     if form.is_bound and "_fill" in request.POST and hasattr(form, "filled"):
         form = form.filled()
-    elif form.is_bound and form.is_valid():
-        try:
-            with transaction.atomic():
-                # The row is locked for the whole step; a second click or a colleague waits, then sees the outcome.
-                ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
-                if not step.offered(ticket, request.user):
-                    raise TicketClosed(step.unavailable_message(ticket, request.user))
-                step.run(ticket, request.user, form.cleaned_data)
-        except (TicketClosed, ValidationError, PermissionDenied) as exc:
-            messages.error(request, _refusal(exc))
-            return back
-        except IntegrityError:
-            messages.error(request, _("This change conflicts with another candidate's data; nothing was changed."))
-            return back
-        if step.transition is None:
-            model_admin.log_change(request, ticket, str(step.label))  # the engine logs its transitions
-        messages.success(request, step.done % {"ref": ticket.reference})
-        return back
+
+    def run(data):
+        # The row is locked for the whole step; a second click or a colleague waits, then sees the outcome.
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if not step.offered(locked, request.user):
+            raise TicketClosed(step.unavailable_message(locked, request.user))
+        step.run(locked, request.user, data)
 
     context = {
-        **model_admin.admin_site.each_context(request),
-        "title": f"{step.label}: {ticket.reference}",
-        "subtitle": None,
-        "opts": model_admin.opts,
-        "original": ticket,
         "step": step,
-        "form": form,
         "completion_problem": ticket.detail.completion_problem() if step.slug == "complete" else None,
         "change_url": change_url(model_admin, ticket),
-        "media": model_admin.media + form.media,
     }
-    request.current_app = model_admin.admin_site.name
-    return TemplateResponse(request, "admin/tickets/ticket/step.html", context)
+    return action_page(
+        model_admin, request, ticket, step, form, run=run, back=back, template="admin/tickets/ticket/step.html",
+        context=context,
+    )  # fmt: skip
 
 
 # Files ------------------------------------------------------------------------------------------------
