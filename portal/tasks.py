@@ -6,16 +6,3 @@ from . import sweeps
 @shared_task
 def run_sweeps():
     return [f"{path}: {summary}" for path, summary in sweeps.run_all()]
-
-
-@shared_task
-def run_spreadsheet_job(job_id):
-    """A large import or export of the admin (portal.SpreadsheetJob). Not retried: a failed job says why on its
-    page, and its user starts it again."""
-    from .models import SpreadsheetJob
-
-    job = SpreadsheetJob.claim(job_id)
-    if job is None:
-        return "not queued"
-    job.run()
-    return job.status
