@@ -617,3 +617,21 @@ def test_old_jobs_and_their_files_are_deleted_and_stalled_ones_fail(
     assert not ExportJob.objects.exists() and not ImportJob.objects.exists()
     assert not any(os.path.exists(path) for path in files)
     assert delete_old_spreadsheet_jobs(later).startswith("0 old spreadsheet jobs deleted")
+
+
+def test_the_job_pages_speak_chinese(
+    client, regional_admin, session_2024, approved, django_capture_on_commit_callbacks
+):
+    """django-import-export-extensions ships no Chinese: its words that staff see are in the portal's catalogue."""
+    client.force_login(regional_admin)  # the admin's default language
+    rows = [payment_row(approved[0], "PAY-1"), *stranger_rows(5)]
+    job = the_job(import_payments(client, rows, session_2024, django_capture_on_commit_callbacks))
+    page = client.get(job_page(job)).content.decode()
+    listing = client.get(IMPORT_JOBS).content.decode()
+    index = client.get("/admin/").content.decode()
+    assert "已检查，待确认" in page and "检查结果（尚未导入任何数据）" in page and "我的全部导入任务" in page
+    assert "电子表格任务" in index and "导入任务" in index and "导出任务" in index
+    assert "任务状态" in listing and "检查中" in listing and "导入出错" in listing
+    english = ["Parsed", "Parsing", "Import job", "Export job", "Job status", "Created", "Celery", "Spreadsheet"]
+    for html in (page, listing, index):
+        assert not [word for word in english if word in html]
