@@ -36,7 +36,8 @@ _MANAGER = [
     "applications.export_application",
     # Managers also assign requests to others (change_ticket plus the manager role, see tickets.staff_views).
     "tickets.export_exemption",
-    # "My export jobs": large exports run in the background (each user sees their own; portal/admin_spreadsheets.py).
+    # Spreadsheet jobs › Export jobs: large exports run in the background (each user sees their own;
+    # portal/admin_spreadsheets.py).
     "import_export_extensions.view_exportjob",
 ]
 _REGIONAL = [
@@ -63,7 +64,8 @@ _REGIONAL = [
     # Certification deletion and refunds are finished by the regional office.
     "tickets.regional_step",
     "tickets.import_duplicatepayment",
-    # "My import jobs": large imports are checked and imported in the background (each user sees their own).
+    # Spreadsheet jobs › Import jobs: large imports are checked and imported in the background (each user sees
+    # their own).
     "import_export_extensions.view_importjob",
     "tickets.view_duplicatepayment",
     "tickets.add_cannedreply",

@@ -6,7 +6,7 @@ from auditlog.models import LogEntry
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from . import admin_spreadsheets  # noqa: F401 - registers “My import jobs” and “My export jobs”
+from . import admin_spreadsheets  # noqa: F401 - registers the lists of spreadsheet jobs
 from .audit import entries_for
 from .pagination import CappedCountPaginator
 

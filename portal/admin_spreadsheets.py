@@ -5,8 +5,8 @@ a file or a changelist of at most PORTAL_BACKGROUND_SPREADSHEET_ROWS rows keeps 
 one becomes the library's ImportJob or ExportJob, which the worker runs (portal/spreadsheet_jobs.py for what the
 resource does there), and the user is sent to the job's page: progress, then the check's report and its
 confirmation, or the download. A job's pages answer its creator only, 404 for anyone else (regional staff too).
-“My import jobs” and “My export jobs” list a user's own jobs. Why the library's own admin pages are not used:
-docs/spreadsheet-jobs.md.
+*Spreadsheet jobs › Import jobs / Export jobs* list a user's own jobs. Why the library's own admin pages are not
+used: docs/spreadsheet-jobs.md.
 """
 
 from pathlib import PurePath
@@ -343,7 +343,7 @@ class BackgroundExportMixin(JobPagesMixin):
         return response
 
 
-# “My import jobs” and “My export jobs” ---------------------------------------------------------------------
+# Spreadsheet jobs › Import jobs / Export jobs: each user's own --------------------------------------------
 
 # The library registers its own admins of the two models: unscoped, for debugging (tracebacks, arguments).
 for model in (ImportJob, ExportJob):
