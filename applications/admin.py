@@ -12,10 +12,10 @@ from import_export.forms import ConfirmImportForm, ImportForm
 
 from core import audit, id_numbers
 from core.admin_filters import DueFilter
+from core.admin_spreadsheets import BackgroundExportMixin, BackgroundImportMixin
 from core.references import is_valid_reference, normalize_reference
 from core.templatetags.portal import moment
 from offices.admin_scoping import OfficeScopedAdmin, ReadOnlyAdminMixin
-from portal.admin_spreadsheets import BackgroundExportMixin, BackgroundImportMixin
 
 from . import staff_views
 from .admin_candidate import CandidateColumnsMixin, MaskedTextInlineMixin

@@ -11,9 +11,10 @@ from import_export.results import RowResult
 
 from core import id_numbers
 from core.resources import SafeExportResource, normalise_headers
+from core.spreadsheet_jobs import BackgroundResource
 
 from . import payments
-from .models import Application, Payment
+from .models import Application, ExamSession, Payment
 
 # The national platform's list has Chinese headers; staff may also type the English ones.
 PAYMENT_HEADER_ALIASES = {
@@ -81,11 +82,12 @@ class PaidAtWidget(widgets.DateTimeWidget):
         return moment
 
 
-class PaymentResource(resources.ModelResource):
+class PaymentResource(BackgroundResource, resources.ModelResource):
     """One row per payment of the national platform's list. The payment code identifies a row, so a
     file imported twice changes nothing; after saving, each row is matched to its application.
 
-    Pass `session` (the exam session the list belongs to) when creating the resource.
+    Pass `session` (the exam session the list belongs to, or its pk as a background job stores it) when creating
+    the resource.
     """
 
     payment_code = fields.Field(attribute="payment_code", column_name="payment_code", widget=RequiredTextWidget())
@@ -110,6 +112,8 @@ class PaymentResource(resources.ModelResource):
 
     def __init__(self, session=None, **kwargs):
         super().__init__(**kwargs)
+        if session is not None and not isinstance(session, ExamSession):
+            session = ExamSession.objects.get(pk=session)
         self.session = session
         self.outcome = {"paid": 0, "unmatched": 0, "not_applied": 0}
         self.unmatched_rows = []  # (masked document number, name)
@@ -183,14 +187,14 @@ class PaymentResource(resources.ModelResource):
                 if payment.application_id is None:
                     self.add_unmatched(payment)
         result.payment_outcome = dict(self.outcome)
-        result.unmatched_rows = list(self.unmatched_rows)  # listed by background imports (portal.spreadsheets)
+        result.unmatched_rows = list(self.unmatched_rows)  # listed by a job's page (core.spreadsheet_jobs)
 
     def add_unmatched(self, payment):
         self.outcome["unmatched"] += 1
         self.unmatched_rows.append((id_numbers.mask("", payment.document_number), payment.name))
 
 
-class ApplicationExportResource(SafeExportResource):
+class ApplicationExportResource(BackgroundResource, SafeExportResource):
     """The reviewed applications of an office for the regional office: ID numbers masked, formulas defused."""
 
     reference = fields.Field(attribute="reference", column_name=_("reference"))
@@ -223,6 +227,11 @@ class ApplicationExportResource(SafeExportResource):
     @classmethod
     def get_display_name(cls):
         return _("Reviewed applications")
+
+    @classmethod
+    def get_model_queryset(cls):
+        # A background export starts from here (the admin's export passes its own queryset, joined alike).
+        return Application.objects.select_related("candidate", "office", "decided_by")
 
     def dehydrate_office(self, application):
         return str(application.office)

@@ -36,8 +36,9 @@ _MANAGER = [
     "applications.export_application",
     # Managers also assign requests to others (change_ticket plus the manager role, see tickets.staff_views).
     "tickets.export_exemption",
-    # "My spreadsheet jobs": large exports and imports run in the background (each user sees their own).
-    "portal.view_spreadsheetjob",
+    # Spreadsheet jobs › Export jobs: large exports run in the background (each user sees their own;
+    # core/admin_spreadsheets.py).
+    "import_export_extensions.view_exportjob",
 ]
 _REGIONAL = [
     *_MANAGER,
@@ -63,6 +64,9 @@ _REGIONAL = [
     # Certification deletion and refunds are finished by the regional office.
     "tickets.regional_step",
     "tickets.import_duplicatepayment",
+    # Spreadsheet jobs › Import jobs: large imports are checked and imported in the background (each user sees
+    # their own).
+    "import_export_extensions.view_importjob",
     "tickets.view_duplicatepayment",
     "tickets.add_cannedreply",
     "tickets.change_cannedreply",

@@ -6,9 +6,9 @@ from auditlog.models import LogEntry
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from core import admin_spreadsheets  # noqa: F401 - registers the lists of spreadsheet jobs
 from core.pagination import CappedCountPaginator
 
-from . import admin_spreadsheets  # noqa: F401 - registers “My spreadsheet jobs” (large imports and exports)
 from .audit import entries_for
 
 # auditlog registers its own admin (unscoped, deletable through cascades); ours replaces it.

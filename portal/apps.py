@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.utils.translation import gettext_lazy as _
+from import_export_extensions.apps import CeleryImportExport
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):
@@ -22,3 +24,10 @@ class PortalConfig(AppConfig):
 
         audit.register_models()
         pre_save.connect(privacy.mask_admin_log_entry, sender=AdminLogEntry, dispatch_uid="portal.mask_admin_log")
+
+
+class SpreadsheetJobsConfig(CeleryImportExport):
+    """django-import-export-extensions (its models, tasks and migrations), named for staff in the admin index."""
+
+    default = False
+    verbose_name = _("Spreadsheet jobs")

@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "import_export",
+    # Large imports and exports as Celery jobs (django-import-export-extensions; docs/spreadsheet-jobs.md).
+    "portal.apps.SpreadsheetJobsConfig",
     "django_ratelimit",
     # Staff login: lockout (django-axes) and two-factor login (django-otp); see the staff login block below.
     "axes",
@@ -219,6 +221,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_IGNORE_RESULT = True
+# Tasks keep no results, but a spreadsheet job reports its progress as its task's state (rows done of rows in
+# all), which the job's page reads: the broker's Redis, or files under var/ beside the filesystem broker.
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "")
+if not CELERY_RESULT_BACKEND:
+    if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+    else:
+        (VAR_DIR / "celery-results").mkdir(exist_ok=True)
+        CELERY_RESULT_BACKEND = (VAR_DIR / "celery-results").as_uri()
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
@@ -269,11 +280,16 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_FORMATS = [StreamingXLSX, base_formats.CSV]
-# Files and changelists with more rows than this are imported or exported by the worker (portal.SpreadsheetJob),
-# with progress in the admin and a download when ready; jobs and their files are deleted after some days (by a
-# sweep of PORTAL_SWEEPS).
+# Files and changelists with more rows than this are imported or exported by the worker, as jobs of
+# django-import-export-extensions (core/admin_spreadsheets.py), with progress in the admin and a download when
+# ready; jobs and their files are deleted after some days (portal.sweeps.delete_old_spreadsheet_jobs).
 PORTAL_BACKGROUND_SPREADSHEET_ROWS = env_int("PORTAL_BACKGROUND_SPREADSHEET_ROWS", 1000)
 PORTAL_SPREADSHEET_JOB_DAYS = env_int("PORTAL_SPREADSHEET_JOB_DAYS", 7)
+# The library refuses larger files (a sheet with a million empty rows); its default, 100,000, is below a
+# regional payment list's worst case.
+IMPORT_EXPORT_MAX_DATASET_ROWS = env_int("PORTAL_SPREADSHEET_MAX_ROWS", 500_000)
+# Rows between two progress reports of a job (one write to the result backend each).
+STATUS_UPDATE_ROW_COUNT = 200
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("PORTAL_STAFF_SESSION_SECONDS", 8 * 3600)

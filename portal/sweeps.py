@@ -38,23 +38,41 @@ def delete_stale_pending_uploads(now):
     return f"{count} unused uploads deleted"
 
 
-# A job still running this long after it started lost its worker (a job of 100,000 rows takes minutes).
+# A job still waiting or running this long after it was created or confirmed lost its worker (or its task): a job
+# of 100,000 rows takes minutes.
 SPREADSHEET_JOB_STALLED_AFTER = datetime.timedelta(hours=2)
 
 
 def delete_old_spreadsheet_jobs(now):
-    """Spreadsheet jobs and their files (uploaded lists, exports of personal data) are kept a few days only;
-    a job whose worker died while running is marked failed."""
-    from .models import SpreadsheetJob
+    """Spreadsheet jobs (django-import-export-extensions) and their files (uploaded lists, exports of personal
+    data) are kept a few days only; a job whose worker died while it waited or ran is marked failed."""
+    from django.db.models import Q
+    from import_export_extensions.models import ExportJob, ImportJob
 
-    stalled = SpreadsheetJob.objects.filter(
-        status=SpreadsheetJob.Status.RUNNING, started_at__lt=now - SPREADSHEET_JOB_STALLED_AFTER
-    ).update(status=SpreadsheetJob.Status.FAILED, finished_at=now, report={"stalled": True})
-    kept = datetime.timedelta(days=settings.PORTAL_SPREADSHEET_JOB_DAYS)
-    old = SpreadsheetJob.objects.filter(created_at__lt=now - kept)
-    count = 0
-    for job in old.iterator():
-        job.delete_files()
-        job.delete()
-        count += 1
-    return f"{count} old spreadsheet jobs deleted, {stalled} stalled ones marked failed"
+    from .spreadsheet_jobs import WORKER_LOST
+
+    stalled = now - SPREADSHEET_JOB_STALLED_AFTER
+    Import, Export = ImportJob.ImportStatus, ExportJob.ExportStatus
+    lost = {"error_message": WORKER_LOST, "modified": now}
+    count = ImportJob.objects.filter(import_status__in=[Import.CREATED, Import.PARSING], created__lt=stalled).update(
+        import_status=Import.PARSE_ERROR, **lost
+    )
+    count += ImportJob.objects.filter(
+        import_status__in=[Import.CONFIRMED, Import.IMPORTING], import_started__lt=stalled
+    ).update(import_status=Import.IMPORT_ERROR, **lost)
+    count += ExportJob.objects.filter(
+        Q(export_status=Export.CREATED, created__lt=stalled)
+        | Q(export_status=Export.EXPORTING, export_started__lt=stalled)
+    ).update(export_status=Export.EXPORT_ERROR, **lost)
+
+    deleted = 0
+    kept = now - datetime.timedelta(days=settings.PORTAL_SPREADSHEET_JOB_DAYS)
+    for model, files in ((ImportJob, ("data_file", "input_errors_file")), (ExportJob, ("data_file",))):
+        for job in model.objects.filter(created__lt=kept).only("pk", *files).iterator():
+            for name in files:
+                stored = getattr(job, name)
+                if stored:
+                    stored.delete(save=False)
+            job.delete()
+            deleted += 1
+    return f"{deleted} old spreadsheet jobs deleted, {count} stalled ones marked failed"

@@ -21,16 +21,3 @@ def run_sweep(path):
     """One sweep alone, as of now, e.g. by hand:
     `celery -A portal call portal.tasks.run_sweep --args '["tickets.sweeps.expire_unverified_tickets"]'`."""
     return sweeps.run_one(path)
-
-
-@shared_task
-def run_spreadsheet_job(job_id):
-    """A large import or export of the admin (portal.SpreadsheetJob). Not retried: a failed job says why on its
-    page, and its user starts it again."""
-    from .models import SpreadsheetJob
-
-    job = SpreadsheetJob.claim(job_id)
-    if job is None:
-        return "not queued"
-    job.run()
-    return job.status

@@ -16,6 +16,19 @@ CI = os.environ.get("CI", "").lower() == "true"
 TEST_REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
+def use_result_backend(url):
+    """Where this process's tasks report their state (spreadsheet jobs report their progress there)."""
+    celery_app.conf.result_backend = url
+    # Celery keeps the backend it made for the previous URL (once for the app, or once per thread).
+    celery_app._backend_cache = None
+    vars(celery_app._local).pop("backend", None)
+
+
+# Eager tasks (the default of the tests, below) keep their states in this process's memory; tests against a real
+# worker use the test Redis for both (tests/worker.py).
+use_result_backend("cache+memory://")
+
+
 def require(available: bool, reason: str):
     """Skip a test whose service is missing, except under CI=true, where that is a failure."""
     if available:

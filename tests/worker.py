@@ -1,5 +1,6 @@
 """A real Celery worker process on Redis, for the tests that eager tasks cannot answer (tests/notifications/
-test_worker.py, tests/security/test_worker_reliability.py). A test module takes the two fixtures by assignment:
+test_worker.py, tests/security/test_worker_reliability.py, tests/portal/test_spreadsheet_jobs_worker.py). A test
+module takes the two fixtures by assignment:
 
     from tests import worker as worker_helpers
 
@@ -12,6 +13,7 @@ Other test runs may share the Redis database at the same time (each engineer's f
 each module gets its own queue and worker name, so no worker takes another run's tasks (its claim would look in
 the wrong database), and nothing is flushed from under another run. The worker writes emails as files into its
 own folder (`Worker.emails()`), and its runtime files under its own folder too, never under the repository's var/.
+Task states (the progress of spreadsheet jobs) go to the test Redis, where this process reads them too.
 """
 
 import contextlib
@@ -30,7 +32,7 @@ import redis
 from django.db import connection
 
 from portal.celery import app as celery_app
-from tests.conftest import TEST_REDIS_URL, on_postgres, redis_available, require
+from tests.conftest import TEST_REDIS_URL, on_postgres, redis_available, require, use_result_backend
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WORKER_START_SECONDS = 60
@@ -45,10 +47,11 @@ WORKER_MAIN = (
 
 
 class Worker:
-    def __init__(self, process, log_path, mail_dir):
+    def __init__(self, process, log_path, mail_dir, media_root):
         self.process = process
         self.log_path = log_path
         self.mail_dir = mail_dir
+        self.media_root = media_root  # its uploads: a test that hands it files stores them here
 
     def log(self):
         return self.log_path.read_text(errors="replace")
@@ -90,8 +93,9 @@ def database_url():
     return f"postgres://{quote(db['USER'], safe='')}{password}@{host}:{port}/{quote(db['NAME'], safe='')}"
 
 
-def use_broker(url, queue):
-    """Send this process's tasks to `queue` on `url`, dropping connections pooled for the previous broker."""
+def use_broker(url, queue, result_backend):
+    """Send this process's tasks to `queue` on `url` (and read their states from `result_backend`), dropping
+    connections pooled for the previous broker."""
     # kombu keeps one pool per broker URL for the whole process: close them all and forget them, so that the
     # next module using a worker gets new ones rather than the closed pool of the previous module.
     kombu.pools.reset()
@@ -102,6 +106,7 @@ def use_broker(url, queue):
     celery_app.conf.broker_url = url
     # The router reads the default queue at each send, so tasks without a route follow this setting.
     celery_app.conf.task_default_queue = queue
+    use_result_backend(result_backend)
 
 
 def stop(process):
@@ -121,8 +126,8 @@ def celery_worker_process(request, django_db_setup, tmp_path_factory):
 
     queue = f"outbox-test-{uuid.uuid4().hex[:12]}"
     node = f"{queue}@localhost"
-    previous = celery_app.conf.broker_url, celery_app.conf.task_default_queue
-    use_broker(TEST_REDIS_URL, queue)
+    previous = celery_app.conf.broker_url, celery_app.conf.task_default_queue, celery_app.conf.result_backend
+    use_broker(TEST_REDIS_URL, queue, TEST_REDIS_URL)
     request.addfinalizer(lambda: use_broker(*previous))
     keys = (queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
     request.addfinalizer(lambda: redis.Redis.from_url(TEST_REDIS_URL).delete(*keys))
@@ -134,6 +139,7 @@ def celery_worker_process(request, django_db_setup, tmp_path_factory):
         **os.environ,
         "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": TEST_REDIS_URL,
+        "CELERY_RESULT_BACKEND": TEST_REDIS_URL,  # the progress of spreadsheet jobs
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
         "CELERY_TASK_ALWAYS_EAGER": "0",
@@ -169,7 +175,7 @@ def celery_worker_process(request, django_db_setup, tmp_path_factory):
     def answers_ping():
         return celery_app.control.ping(destination=[node], timeout=1)
 
-    worker = Worker(process, log_path, mail_dir)
+    worker = Worker(process, log_path, mail_dir, base / "uploads")
     worker.wait_for(answers_ping, "answer to ping", seconds=WORKER_START_SECONDS)
     return worker
 

@@ -14,11 +14,11 @@ from applications.admin_candidate import CandidateColumnsMixin, MaskedTextInline
 from applications.models import Candidate, ExamSession
 from core import audit, id_numbers
 from core.admin_filters import DueFilter
+from core.admin_spreadsheets import BackgroundImportMixin
 from core.references import is_valid_reference, normalize_reference
 from core.templatetags.portal import moment
 from offices.admin_scoping import OfficeScopedAdmin, ReadOnlyAdminMixin
 from offices.workdays import BEIJING
-from portal.admin_spreadsheets import BackgroundImportMixin
 
 from . import staff_views
 from .models import (

@@ -15,6 +15,7 @@ from applications.models import Status as ApplicationStatus
 from applications.resources import DocumentNumberWidget, RequiredTextWidget
 from core import id_numbers
 from core.resources import SafeExportResource, normalise_headers
+from core.spreadsheet_jobs import BackgroundResource
 
 from .models import OPEN_STATUSES, DuplicatePayment, Kind, Refund, Status, Ticket
 
@@ -126,12 +127,12 @@ def sync_refund_ticket(row, application, now=None):
     return ticket, outcome
 
 
-class DuplicatePaymentResource(resources.ModelResource):
+class DuplicatePaymentResource(BackgroundResource, resources.ModelResource):
     """One row per candidate of the system-screened duplicate-payment list of the current session.
 
     The session (not a column of the file) and the document number identify a row, so the same file
     imported twice writes nothing new; every matched row creates or updates one refund ticket.
-    Pass `session` when creating the resource.
+    Pass `session` (or its pk, as a background job stores it) when creating the resource.
     """
 
     session = fields.Field(attribute="session", column_name="session", widget=SessionWidget(ExamSession))
@@ -154,6 +155,8 @@ class DuplicatePaymentResource(resources.ModelResource):
 
     def __init__(self, session=None, **kwargs):
         super().__init__(**kwargs)
+        if session is not None and not isinstance(session, ExamSession):
+            session = ExamSession.objects.get(pk=session)
         self.session = session
         self.outcome = {"created": 0, "updated": 0, "attached": 0, "unchanged": 0, "matched": 0, "unmatched": []}
 
@@ -195,7 +198,7 @@ class DuplicatePaymentResource(resources.ModelResource):
     def after_import(self, dataset, result, **kwargs):
         super().after_import(dataset, result, **kwargs)
         result.refund_outcome = {**self.outcome, "unmatched_count": len(self.outcome["unmatched"])}
-        result.unmatched_rows = list(self.outcome["unmatched"])  # listed by background imports (portal.spreadsheets)
+        result.unmatched_rows = list(self.outcome["unmatched"])  # listed by a job's page (core.spreadsheet_jobs)
 
 
 class ExemptionSummaryResource(SafeExportResource):

@@ -335,24 +335,33 @@ def build_history_and_outbox(data):
 
 
 def build_spreadsheet_job(data, user):
-    """A finished background export of the office's staff, its file holding a marker."""
-    from portal.models import SpreadsheetJob
+    """Background jobs of the office's staff (django-import-export-extensions): a finished export, its file
+    holding a marker, and a payment import waiting for confirmation, its file and unmatched row holding markers.
+    They are never run: the world is rolled back, so the tasks queued on commit are never sent."""
+    from import_export_extensions.models import ExportJob, ImportJob
+    from import_export_extensions.results import Result
 
-    job = SpreadsheetJob(
-        kind=SpreadsheetJob.Kind.EXPORT,
+    export = ExportJob(
+        resource_path="applications.resources.ApplicationExportResource",
+        file_format_path="import_export.formats.base_formats.CSV",
+        resource_kwargs={"language": "en"},
         created_by=user,
-        admin_label="applications.application",
-        resource="applications.resources.ApplicationExportResource",
-        file_format=SpreadsheetJob.Format.CSV,
-        status=SpreadsheetJob.Status.DONE,
-        result_name=f"{data.mark('export')}.csv",
-        total_rows=1,
-        processed_rows=1,
+        export_status=ExportJob.ExportStatus.EXPORTED,
     )
-    job.result_file.save(
-        f"{uuid.uuid4().hex}.csv", ContentFile(f"reference\n{data.mark('row')}\n".encode()), save=False
+    export.data_file.save(
+        f"{data.mark('export')}.csv", ContentFile(f"reference\n{data.mark('row')}\n".encode()), save=False
     )
-    job.save()
+    export.save()
+    result = Result()
+    result.unmatched_rows = [("650103********0012", data.mark("unmatched"))]
+    ImportJob.objects.create(
+        resource_path="applications.resources.PaymentResource",
+        resource_kwargs={"session": ExamSession.objects.get(year=2024).pk, "language": "en"},
+        data_file=ContentFile(f"{data.mark('upload')}\n".encode(), name=f"{data.mark('payments')}.csv"),
+        created_by=user,
+        import_status=ImportJob.ImportStatus.PARSED,
+        result=result,
+    )
 
 
 def build_world():

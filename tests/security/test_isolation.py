@@ -29,6 +29,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.urls import Resolver404, URLPattern, resolve, reverse
+from import_export_extensions.models import ExportJob, ImportJob
 
 from offices.roles import ROLE_PERMISSIONS
 from tests.security.office_world import KASHGAR, URUMQI, build_world, office_owned, pks_of_office
@@ -57,6 +58,8 @@ ANY_FORM = {
 # Pages of A's own objects looked at per model (their forms' choices must not offer B's objects), and B's objects
 # tried by primary key per model: every one where there are few (applications, requests, staff), an even spread
 # over the rest where there are hundreds (audit entries, outbox), which one queryset scopes alike.
+# Spreadsheet jobs (django-import-export-extensions) are their creator's alone, regional staff included.
+OWN_JOBS = (ImportJob, ExportJob)
 OWN_PAGES_PER_MODEL = 12
 THEIR_OBJECTS_PER_MODEL = 40
 
@@ -230,12 +233,16 @@ def admin_url(model, view, *args):
 
 
 def custom_patterns(model):
-    """(object views, other views): named get_urls() patterns that are not Django's standard five."""
+    """(object views, other views): named get_urls() patterns that are not Django's standard five, nor the pages
+    of spreadsheet jobs (walked by test_the_jobs_of_others_are_not_there)."""
     standard = {url_name(model, view) for view in STANDARD_VIEWS}
     patterns = [
         pattern
         for pattern in admin.site._registry[model].get_urls()
-        if isinstance(pattern, URLPattern) and pattern.name and pattern.name not in standard
+        if isinstance(pattern, URLPattern)
+        and pattern.name
+        and pattern.name not in standard
+        and "job_id" not in pattern.pattern.converters
     ]
     with_object = {pattern.name for pattern in patterns if pattern.pattern.converters}
     without = {pattern.name for pattern in patterns if not pattern.pattern.converters}
@@ -433,6 +440,12 @@ def test_office_a_sees_nothing_of_office_b(world, model, username, client_of):
 def test_regional_staff_see_both_offices(world, model):
     client = regional(world)
     theirs, ours = world.pks(model, KASHGAR), world.pks(model, URUMQI)
+    if model in OWN_JOBS:
+        # A job is its creator's alone: regional staff list only their own (none here), like everyone else.
+        assert theirs and ours
+        response = client.get(admin_url(model, "changelist"))
+        assert response.status_code == 200 and not list(response.context["cl"].result_list)
+        return
     if not (theirs and ours):
         assert client.get(admin_url(model, "changelist")).status_code == 200
         return
@@ -462,6 +475,57 @@ def test_regional_staff_see_both_offices(world, model):
                 assert any(marker in content for marker in world.markers(KASHGAR)), (template, pk)
     if any(name.endswith("_file") for name, _pk, _others in object_templates(world, model, client)):
         assert downloads, f"no upload of B could be downloaded by regional staff from {_label(model)}"
+
+
+def job_views():
+    """Every admin URL pattern that takes a spreadsheet job: (model admin, pattern name, job model)."""
+    views = []
+    for model_admin in admin.site._registry.values():
+        for pattern in model_admin.get_urls():
+            if isinstance(pattern, URLPattern) and "job_id" in pattern.pattern.converters:
+                job_model = ImportJob if "_import_job" in pattern.name else ExportJob
+                views.append((model_admin, pattern.name, job_model))
+    return views
+
+
+def test_the_jobs_of_others_are_not_there(world, client_of):
+    """The pages of a spreadsheet job (progress, report, confirmation, download) answer its creator only: 404 to
+    the other office's staff and to regional staff alike, by GET and by POST, and nothing changes."""
+    views = job_views()
+    assert {name for _admin, name, _model in views} >= {
+        "applications_payment_import_job",
+        "applications_payment_import_job_confirm",
+        "tickets_duplicatepayment_import_job",
+        "applications_application_export_job",
+        "applications_application_export_job_download",
+    }
+    jobs = {
+        job_model: [job for job in job_model.objects.all() if job.created_by in world.offices[KASHGAR].staff]
+        for job_model in (ImportJob, ExportJob)
+    }
+    assert all(jobs.values()), "office B has no spreadsheet job to try"
+
+    # The creator is answered: the URLs are real, and the 404s below are the creator check's.
+    creator = Client()
+    answered = 0
+    for _admin, name, job_model in views:
+        for job in jobs[job_model]:
+            creator.force_login(job.created_by)
+            status = creator.get(reverse(f"admin:{name}", kwargs={"job_id": job.pk})).status_code
+            assert status < 500, (name, job.pk, status)
+            answered += status == 200
+    assert answered, "no job page answered its creator"
+
+    for username in (*LOCAL_STAFF, "regional_admin"):
+        probe = Probe(client_of(world.staff[username]), forbidden=world.markers(KASHGAR))
+        before = database_state()
+        for _admin, name, job_model in views:
+            for job in jobs[job_model]:
+                url = reverse(f"admin:{name}", kwargs={"job_id": job.pk})
+                probe.fetch("get", url, allowed=(404,))
+                probe.fetch("post", url, ANY_FORM, allowed=(404,))
+        assert database_state() == before, f"{username}'s requests with office B's jobs changed the database"
+        probe.assert_clean()
 
 
 def test_admin_index_shows_nothing_of_office_b(world, client_of):

@@ -4,7 +4,7 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    dependencies = [("portal", "0002_spreadsheet_job"), ("core", "0001_initial")]
+    dependencies = [("portal", "0003_delete_spreadsheet_job"), ("core", "0001_initial")]
 
     operations = [
         migrations.SeparateDatabaseAndState(state_operations=[migrations.DeleteModel(name="PendingUpload")]),
