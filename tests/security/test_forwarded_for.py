@@ -8,9 +8,9 @@ import pytest
 from axes.models import AccessAttempt
 from django.test import Client
 
+from core import clientip
 from core.clientip import client_ip
 from core.references import new_reference
-from portal import clientip
 from tests.security.login_helpers import logged_in, post_login
 
 pytestmark = pytest.mark.django_db
