@@ -49,7 +49,7 @@ def delete_old_spreadsheet_jobs(now):
     from django.db.models import Q
     from import_export_extensions.models import ExportJob, ImportJob
 
-    from .spreadsheet_jobs import WORKER_LOST
+    from core.spreadsheet_jobs import WORKER_LOST
 
     stalled = now - SPREADSHEET_JOB_STALLED_AFTER
     Import, Export = ImportJob.ImportStatus, ExportJob.ExportStatus

@@ -14,7 +14,7 @@ from import_export_extensions.models import ExportJob, ImportJob
 from applications.models import Payment, Status
 from tests import worker as worker_helpers
 from tests.applications.admin_helpers import application, clone_applications, staff_client
-from tests.factories import resident_id
+from tests.factories import approve, resident_id
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -41,7 +41,7 @@ def job_status(model, pk, *statuses):
 
 def test_a_payment_list_is_checked_and_imported_by_the_worker(client, worker, regional_admin, session_2024, urumqi):
     approved = application(session_2024, urumqi)
-    approved.approve(regional_admin)
+    approve(approved, regional_admin)
     book = openpyxl.Workbook()
     book.active.append(["证件号码", "姓名", "缴费金额", "缴费时间", "缴费编号"])
     paid_at = datetime.datetime(2024, 7, 1, 10, 30)
@@ -85,7 +85,7 @@ def test_a_payment_list_is_checked_and_imported_by_the_worker(client, worker, re
 
 def test_an_export_is_written_by_the_worker(client, worker, manager_urumqi, reviewer_urumqi, session_2024, urumqi):
     first = application(session_2024, urumqi)
-    first.approve(reviewer_urumqi)
+    approve(first, reviewer_urumqi)
     ours = [first, *clone_applications(first, 6)]
 
     manager = staff_client(client, manager_urumqi)

@@ -100,7 +100,7 @@ def test_a_malformed_forwarded_address_is_ignored_and_the_decision_stands(
 
 
 def test_an_address_that_is_not_one_is_left_out_and_the_decision_stands(client, session_2024, urumqi, reviewer_urumqi):
-    app = application(session_2024, urumqi)
+    app = months_verified(application(session_2024, urumqi))
     staff_client(client, reviewer_urumqi).post(decide_url(app, "approve"), {"note": ""}, REMOTE_ADDR="")
     app.refresh_from_db()
     assert app.status == Status.APPROVED
