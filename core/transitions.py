@@ -28,6 +28,8 @@ from . import audit
 from .bulk_update import update_many
 from .chunks import in_locked_chunks, pks_of
 
+NOT_OFFERED = "not offered"  # Workflow.refusal's answer when only offering is asked: no message is built
+
 
 class Refused(Exception):
     """A change the record's status, a precondition or the user's role does not allow; the message says why."""
@@ -139,7 +141,8 @@ class Workflow:
         noted in act.overridden when a person gave a reason, a single row at a time."""
         transition = self.transitions[name]
         if not transition.starts_from(record.status, self.table):
-            return self.status_refusal(record, transition)
+            # Offering needs only yes or no: the message may cost a query (who decided last, and when).
+            return NOT_OFFERED if offering else self.status_refusal(record, transition)
         if act.by is not None and act.actor == "staff" and not self.permitted(name, act.by):
             return _("You may not do this: “%(action)s”.") % {"action": transition.label}
         overridden = []

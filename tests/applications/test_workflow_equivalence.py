@@ -12,6 +12,7 @@ from django.test import Client
 
 from applications.models import Application, Status
 from applications.workflow import APPLICATIONS
+from core.transitions import Act
 from offices.models import Office, User
 from tests.applications.admin_helpers import CHANGELIST, application, decide_url, messages_of, staff_client
 
@@ -102,8 +103,6 @@ def test_a_reviewer_overrides_failing_checks_explicitly_with_a_recorded_reason(
 
 
 def test_a_batch_never_overrides(session_2024, urumqi, reviewer_urumqi):
-    from core.transitions import Act
-
     red = in_state(session_2024, urumqi, Status.SUBMITTED, "red_verified")
     act = Act(by=reviewer_urumqi, batch=True, override="a reason a batch must ignore")
     outcome = APPLICATIONS.run("approve", Application.objects.filter(pk=red.pk), act)
@@ -115,3 +114,17 @@ def test_green_applications_show_no_override_field(client, session_2024, urumqi,
     app = in_state(session_2024, urumqi, Status.SUBMITTED, "green_verified")
     page = staff_client(client, reviewer_urumqi).get(decide_url(app, "approve")).content.decode()
     assert 'name="override"' not in page
+
+
+def test_offering_asks_the_database_nothing_for_a_status_the_table_refuses(
+    session_2024, urumqi, reviewer_urumqi, django_assert_num_queries
+):
+    # The change view asks `offers` for every decision; a refused status must not cost a query for its message.
+    app = in_state(session_2024, urumqi, Status.SUBMITTED, "green_verified")
+    app.approve(reviewer_urumqi)
+    assert APPLICATIONS.permitted("approve", reviewer_urumqi)  # permissions cached on the user
+    with django_assert_num_queries(0):
+        assert not APPLICATIONS.offers("approve", app, reviewer_urumqi)
+        assert not APPLICATIONS.offers("return", app, reviewer_urumqi)
+    # Asked for the reason, the engine still says who decided and when.
+    assert "reviewer_urumqi" in APPLICATIONS.refusal("approve", app, Act())
