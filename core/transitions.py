@@ -28,8 +28,6 @@ from . import audit
 from .bulk_update import update_many
 from .chunks import in_locked_chunks, pks_of
 
-NOT_OFFERED = "not offered"  # Workflow.refusal's answer when only offering is asked: no message is built
-
 
 class Refused(Exception):
     """A change the record's status, a precondition or the user's role does not allow; the message says why."""
@@ -123,8 +121,9 @@ class Workflow:
     def offers(self, name, record, user):
         """Whether `user` is offered the transition on `record` now: the table, the permission and every guard
         that does not depend on a form's values (an overridable guard does not hide it: it asks for a reason)."""
-        act = Act(by=user)
-        return self.refusal(name, record, act, offering=True) is None
+        if not self.transitions[name].starts_from(record.status, self.table):
+            return False  # before asking why: the status's message may cost a query (who decided last, when)
+        return self.refusal(name, record, Act(by=user), offering=True) is None
 
     # Checks ---------------------------------------------------------------------------------------------------
 
@@ -141,8 +140,7 @@ class Workflow:
         noted in act.overridden when a person gave a reason, a single row at a time."""
         transition = self.transitions[name]
         if not transition.starts_from(record.status, self.table):
-            # Offering needs only yes or no: the message may cost a query (who decided last, and when).
-            return NOT_OFFERED if offering else self.status_refusal(record, transition)
+            return self.status_refusal(record, transition)
         if act.by is not None and act.actor == "staff" and not self.permitted(name, act.by):
             return _("You may not do this: “%(action)s”.") % {"action": transition.label}
         overridden = []
