@@ -12,10 +12,11 @@ from import_export.forms import ConfirmImportForm, ImportForm
 
 from core import audit, id_numbers
 from core.admin_filters import DueFilter
+from core.admin_readonly import ReadOnlyAdminMixin
 from core.admin_spreadsheets import BackgroundExportMixin, BackgroundImportMixin
 from core.references import is_valid_reference, normalize_reference
 from core.templatetags.portal import moment
-from offices.admin_scoping import OfficeScopedAdmin, ReadOnlyAdminMixin
+from offices.admin_scoping import OfficeScopedAdmin
 
 from . import staff_views
 from .admin_candidate import CandidateColumnsMixin, MaskedTextInlineMixin
@@ -139,7 +140,7 @@ class FlagFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ApplicationEventInline(MaskedTextInlineMixin, admin.TabularInline):
+class ApplicationEventInline(ReadOnlyAdminMixin, MaskedTextInlineMixin, admin.TabularInline):
     model = ApplicationEvent
     fields = ("at", "by", "actor", "from_status", "to_status", "note")
     readonly_fields = fields
@@ -154,15 +155,6 @@ class ApplicationEventInline(MaskedTextInlineMixin, admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("by")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Application)
@@ -418,7 +410,9 @@ class MatchFilter(admin.SimpleListFilter):
 
 
 @admin.register(Payment)
-class PaymentAdmin(BackgroundImportMixin, ImportMixin, OfficeScopedAdmin):
+class PaymentAdmin(ReadOnlyAdminMixin, BackgroundImportMixin, ImportMixin, OfficeScopedAdmin):
+    """Payments come from the platform's list only (the import): read-only."""
+
     """Payment records of the national platform, imported by the regional office (read-only here)."""
 
     resource_classes = [PaymentResource]
@@ -454,15 +448,6 @@ class PaymentAdmin(BackgroundImportMixin, ImportMixin, OfficeScopedAdmin):
         "imported_at",
     )
     readonly_fields = ("masked_document_number", "application_link")
-
-    def has_add_permission(self, request):
-        return False  # payments come from the platform's list only
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()

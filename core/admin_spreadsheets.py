@@ -27,6 +27,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from import_export_extensions.models import ExportJob, ImportJob
 
+from .admin_readonly import ReadOnlyAdminMixin
 from .privacy import mask_text
 from .spreadsheet_jobs import WORKER_LOST, import_report
 
@@ -351,7 +352,7 @@ for model in (ImportJob, ExportJob):
         admin.site.unregister(model)
 
 
-class OwnJobsAdmin(admin.ModelAdmin):
+class OwnJobsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """A user's own jobs, read-only; each row leads to the job's page."""
 
     list_display = ("created_at", "job", "status", "progress")
@@ -361,15 +362,6 @@ class OwnJobsAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         # The pickled result can weigh a few hundred kilobytes; the list never reads it.
         return super().get_queryset(request).filter(created_by=request.user).defer("result")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         job = self.get_object(request, object_id)

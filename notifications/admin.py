@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from offices.admin_scoping import OfficeScopedAdmin, ReadOnlyAdminMixin
+from core.admin_readonly import ReadOnlyAdminMixin
+from offices.admin_scoping import OfficeScopedAdmin
 
 from .models import OutboxMessage
 

@@ -12,20 +12,6 @@ from core.pagination import CappedCountPaginator
 from .models import Office
 
 
-class ReadOnlyAdminMixin:
-    """Rows that come from candidates, workers or the audit trail: the admin shows them and never adds,
-    edits or deletes them (state changes go through the model's own methods and views)."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 class PortalChangeList(ChangeList):
     """Django's changelist, with the filters carried by each row's link (?_changelist_filters=…, so that staff
     come back to the filtered list) added once per page: Django resolves every row's URL again to decide that,

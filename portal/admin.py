@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from core import admin_spreadsheets  # noqa: F401 - registers the lists of spreadsheet jobs
+from core.admin_readonly import ReadOnlyAdminMixin
 from core.pagination import CappedCountPaginator
 
 from .audit import entries_for
@@ -17,7 +18,9 @@ if admin.site.is_registered(LogEntry):
 
 
 @admin.register(LogEntry)
-class AuditEntryAdmin(LibraryLogEntryAdmin):
+class AuditEntryAdmin(ReadOnlyAdminMixin, LibraryLogEntryAdmin):
+    """Read-only, not even deleted through a cascade: an entry outlives its object."""
+
     list_display = ["created", "resource_url", "action", "msg_short", "details", "user_url", "remote_addr"]
     list_filter = ["action", ResourceTypeFilter]
     # Exact and indexed, never a scan of the changes: the object's id or the actor's username.
@@ -38,16 +41,6 @@ class AuditEntryAdmin(LibraryLogEntryAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("auditlog.view_logentry")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # Not even through a cascade: an entry outlives its object.
-        return False
 
     @admin.display(description=_("details"))
     def details(self, entry):

@@ -14,10 +14,11 @@ from applications.admin_candidate import CandidateColumnsMixin, MaskedTextInline
 from applications.models import Candidate, ExamSession
 from core import audit, id_numbers
 from core.admin_filters import DueFilter
+from core.admin_readonly import ReadOnlyAdminMixin
 from core.admin_spreadsheets import BackgroundImportMixin
 from core.references import is_valid_reference, normalize_reference
 from core.templatetags.portal import moment
-from offices.admin_scoping import OfficeScopedAdmin, ReadOnlyAdminMixin
+from offices.admin_scoping import OfficeScopedAdmin
 from offices.workdays import BEIJING
 
 from . import staff_views
@@ -161,18 +162,9 @@ DETAIL_DISPLAYS = {
 }
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class TicketEventInline(MaskedTextInlineMixin, ReadOnlyInline):
@@ -456,7 +448,9 @@ def list_arrivals(queryset):
 
 
 @admin.register(DuplicatePayment)
-class DuplicatePaymentAdmin(BackgroundImportMixin, ImportMixin, OfficeScopedAdmin):
+class DuplicatePaymentAdmin(ReadOnlyAdminMixin, BackgroundImportMixin, ImportMixin, OfficeScopedAdmin):
+    """Rows come from the duplicate-payment list only (the import): read-only."""
+
     """The system-screened duplicate-payment list (FAQ 18), imported by the regional office (read-only here).
     Every matched row opens or updates the candidate's one refund request of the session."""
 
@@ -482,15 +476,6 @@ class DuplicatePaymentAdmin(BackgroundImportMixin, ImportMixin, OfficeScopedAdmi
     show_full_result_count = False
     fields = list_display
     readonly_fields = ("masked_document_number", "ticket_link", "matched")
-
-    def has_add_permission(self, request):
-        return False  # rows come from the list only
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
