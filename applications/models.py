@@ -335,8 +335,10 @@ class ApplicationQuerySet(OfficeScopedQuerySet):
         now = now or timezone.now()
         if session is None or session.payment_closes <= now:
             return self.none()
-        return self.open_for_review().filter(session=session).filter(
-            models.Q(due_at__isnull=True) | models.Q(due_at__gte=session.payment_closes - UNDECIDED_MARGIN)
+        return (
+            self.open_for_review()
+            .filter(session=session)
+            .filter(models.Q(due_at__isnull=True) | models.Q(due_at__gte=session.payment_closes - UNDECIDED_MARGIN))
         )
 
 
@@ -458,7 +460,9 @@ class Application(models.Model):
                 condition=models.Q(decided_at__isnull=False),
             ),
             models.Index(
-                fields=["session", "paid_at"], name="application_session_paid", condition=models.Q(paid_at__isnull=False)
+                fields=["session", "paid_at"],
+                name="application_session_paid",
+                condition=models.Q(paid_at__isnull=False),
             ),
         ]
 

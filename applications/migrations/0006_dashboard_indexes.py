@@ -5,24 +5,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('applications', '0005_session_status_id_index'),
-        ('offices', '0002_seed_offices'),
+        ("applications", "0005_session_status_id_index"),
+        ("offices", "0002_seed_offices"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='application',
-            index=models.Index(fields=['session', 'submitted_at'], name='application_session_submitted'),
+            model_name="application",
+            index=models.Index(fields=["session", "submitted_at"], name="application_session_submitted"),
         ),
         migrations.AddIndex(
-            model_name='application',
-            index=models.Index(condition=models.Q(('decided_at__isnull', False)), fields=['session', 'decided_at'], name='application_session_decided'),
+            model_name="application",
+            index=models.Index(
+                condition=models.Q(("decided_at__isnull", False)),
+                fields=["session", "decided_at"],
+                name="application_session_decided",
+            ),
         ),
         migrations.AddIndex(
-            model_name='application',
-            index=models.Index(condition=models.Q(('paid_at__isnull', False)), fields=['session', 'paid_at'], name='application_session_paid'),
+            model_name="application",
+            index=models.Index(
+                condition=models.Q(("paid_at__isnull", False)),
+                fields=["session", "paid_at"],
+                name="application_session_paid",
+            ),
         ),
     ]
