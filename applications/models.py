@@ -790,7 +790,7 @@ class ApplicationEvent(StatusHistory):
     to_status = models.CharField(_("to"), max_length=20, choices=Status.choices)
 
     def __str__(self):
-        return f"{self.application_id}: {self.from_status} → {self.to_status}"
+        return f"{self.application_id}: {self.get_from_status_display()} → {self.get_to_status_display()}"
 
 
 class PaymentQuerySet(OfficeScopedQuerySet):

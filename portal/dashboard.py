@@ -26,7 +26,7 @@ from applications.models import (
     Status,
 )
 from offices import workdays
-from offices.models import REGIONAL_OFFICE_CODE, Office
+from offices.models import Office
 from tickets.models import OPEN_STATUSES as TICKET_OPEN_STATUSES
 from tickets.models import DuplicatePayment, Kind, Ticket
 from tickets.models import Status as TicketStatus
@@ -283,7 +283,7 @@ def regional_table(user, now=None, order=None):
     staff who see all offices. Three queries: offices, applications by office, requests by office."""
     now = now or timezone.now()
     session = ExamSession.objects.current()
-    offices = list(Office.objects.for_user(user).exclude(code=REGIONAL_OFFICE_CODE))
+    offices = list(Office.objects.for_user(user))
     app_conditions = application_conditions(session, now)
     live = {key: q for key, q in app_conditions.items() if q != Q(pk__in=[])}
     app_rows = {}
