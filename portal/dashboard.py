@@ -32,8 +32,13 @@ from tickets.models import DuplicatePayment, Kind, Ticket
 from tickets.models import Status as TicketStatus
 
 SEASON_CACHE_SECONDS = 120
-# Every application figure counts rows in one of these statuses: the aggregate reads only them (an index range).
-FIGURE_STATUSES = (*OPEN_STATUSES, Status.APPROVED)
+
+
+def figure_statuses(conditions):
+    """Every application figure counts rows of these statuses: the aggregate reads only them (an index range);
+    the approved ones only while payment closes within the window."""
+    return (*OPEN_STATUSES, Status.APPROVED) if conditions["payment_closing"] != Q(pk__in=[]) else OPEN_STATUSES
+
 
 APPLICATION_FIGURES = [
     # key, label, changelist filter
@@ -104,9 +109,8 @@ def office_figures(user, now=None):
     the requests by kind and status, and the user's own open requests."""
     now = now or timezone.now()
     session = ExamSession.objects.current()
-    apps = _counts(
-        Application.objects.for_user(user).filter(status__in=FIGURE_STATUSES), application_conditions(session, now)
-    )
+    conditions = application_conditions(session, now)
+    apps = _counts(Application.objects.for_user(user).filter(status__in=figure_statuses(conditions)), conditions)
     tickets_qs = Ticket.objects.for_user(user)
     tickets = _counts(tickets_qs, ticket_conditions(user, now))
     by_kind = {}
@@ -199,7 +203,7 @@ def season_figures(user, now=None):
 
 def _per_day(queryset, field):
     day = TruncDate(field, tzinfo=workdays.BEIJING)
-    rows = queryset.filter(**{f"{field}__isnull": False}).annotate(day=day).values("day").annotate(n=Count("pk"))
+    rows = queryset.filter(**{f"{field}__isnull": False}).annotate(day=day).values("day").annotate(n=Count("*"))
     return {row["day"]: row["n"] for row in rows.order_by()}
 
 
@@ -222,8 +226,8 @@ def _season(queryset, session, now):
     decided_qs = queryset.filter(decided_at__isnull=False)
     took = ExpressionWrapper(F("decided_at") - F("submitted_at"), output_field=DurationField())
     aggregates = {
-        "decided": Count("pk"),
-        "in_time": Count("pk", filter=Q(due_at__isnull=False, decided_at__lte=F("due_at"))),
+        "decided": Count("decided_at"),
+        "in_time": Count("decided_at", filter=Q(due_at__isnull=False, decided_at__lte=F("due_at"))),
     }
     if connection.vendor == "postgresql":
         aggregates["median"] = Median(took)
@@ -294,7 +298,7 @@ def regional_table(user, now=None, order=None):
     if live:
         for row in (
             Application.objects.for_user(user)
-            .filter(status__in=FIGURE_STATUSES)
+            .filter(status__in=figure_statuses(app_conditions))
             .values("office")
             .annotate(**{key: Count("pk", filter=q) for key, q in live.items()})
             .order_by()
