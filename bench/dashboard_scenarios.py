@@ -14,7 +14,7 @@ from tickets.models import OPEN_STATUSES as TICKET_OPEN_STATUSES
 from tickets.models import Status as TicketStatus
 from tickets.models import Ticket
 
-from .admin_scenarios import ADMIN, client_for, use_bench_urls
+from .admin_scenarios import ADMIN, client_for, get, use_bench_urls
 from .common import measure, summary
 
 TARGET_MS = 150
@@ -85,9 +85,11 @@ def figures_wrong(user, now):
     session = ExamSession.objects.current()
     season = dashboard.season_figures(user, now)
     scoped = Application.objects.for_user(user).filter(session=session)
-    first_day = season["days"][0]["day"] if season["days"] else None
-    if first_day is not None:
-        wrong += season["decided"] != scoped.filter(decided_at__isnull=False).count()
+    wrong += season["decided"] != scoped.filter(decided_at__isnull=False).count()
+    for field, key in (("submitted_at", "submitted"), ("decided_at", "decided"), ("paid_at", "paid")):
+        in_days = sum(day[key] for day in season["days"])
+        first, last = season["days"][0]["day"], season["days"][-1]["day"]
+        wrong += in_days != scoped.filter(**{f"{field}__date__gte": first, f"{field}__date__lte": last}).count()
     return wrong
 
 
@@ -113,12 +115,17 @@ def scenarios(meta, runs):
     quiet_figures = summary(measure(cold(client_for(quiet.username)), runs))
     figures["quiet_office"] = quiet.office_id
     figures["quiet_median_ms"] = quiet_figures["median_ms"]
+    warm = summary(measure(get(client_for(large.username), ADMIN), runs))
+    figures["warm_median_ms"], figures["warm_queries"] = warm["median_ms"], warm["queries"]
     figures["queries_quiet_office"] = quiet_figures["queries"]
     figures["figures_wrong"] = figures_wrong(large, now) + figures_wrong(quiet, now)
     fixed = figures["queries"] == quiet_figures["queries"]
     results.append(("dashboard_reviewer_large_office", figures, TARGET_MS, fixed and figures["figures_wrong"] == 0))
     regional = User.objects.get(username="bench_regional")
     figures = summary(measure(cold(client_for(regional.username)), runs))
+    # Within SEASON_CACHE_SECONDS of a first view the season figures come from the cache (what most views get).
+    warm = summary(measure(get(client_for(regional.username), ADMIN), runs))
+    figures["warm_median_ms"], figures["warm_queries"] = warm["median_ms"], warm["queries"]
     figures["figures_wrong"] = figures_wrong(regional, now)
     results.append(("dashboard_regional", figures, TARGET_MS, figures["figures_wrong"] == 0))
     return results
