@@ -114,3 +114,20 @@ def test_regional_table_sorts_and_downloads(demo, client):
     assert response.status_code == 200 and response.content[:2] == b"PK"
     client.force_login(User.objects.get(username="reviewer_urumqi"))
     assert client.get("/admin/dashboard/offices.xlsx").status_code == 403
+
+
+def test_history_lines_and_app_names_are_chinese(demo, client):
+    from django.utils import translation
+
+    from applications.models import ApplicationEvent
+
+    event = ApplicationEvent.objects.exclude(from_status="").first()
+    with translation.override("zh-hans"):
+        line = str(event)
+    assert event.from_status not in line and event.to_status not in line
+    assert "→" in line
+    client.force_login(User.objects.get(username="regional_admin"))
+    page = client.get("/admin/").content.decode()
+    for english in ("AUDIT LOG", "Audit log", ">Portal<", "PORTAL"):
+        assert english not in page
+    assert "审计日志" in page
