@@ -1,4 +1,4 @@
-"""Words that django-auditlog shows in the admin but has no Chinese catalogue for: marked here so that
+"""Words that django-auditlog and Django's admin index show but have no Chinese catalogue for: marked here so that
 `makemessages` keeps their entries in locale/zh_Hans (the admin must show no English in zh-hans, issue 11)."""
 
 from django.utils.translation import gettext_noop
@@ -13,3 +13,6 @@ AUDITLOG_WORDS = [
     gettext_noop("From"),
     gettext_noop("To"),
 ]
+
+# The hidden header of the admin index's model list (templates admin/app_list.html of Django 5).
+ADMIN_INDEX_WORDS = [gettext_noop("Model name"), gettext_noop("Add link"), gettext_noop("Change or view list link")]
