@@ -356,20 +356,12 @@ def _column_source(key):
 
 
 def warnings(offices, session, now):
-    """What the regional office must fix: unknown calendar years, offices without phone or address, the
-    duplicate-payment list not imported by its due date, the final payment import not marked."""
-    from offices.workdays import unknown_years
-
-    from .admin_site import years_to_check
-
+    """What the regional office must fix: offices without phone or address, the duplicate-payment list not
+    imported by its due date, the final payment import not marked."""
     today = timezone.localtime(now, workdays.BEIJING).date()
     result = []
-    years = unknown_years(years_to_check(today))
-    if years:
-        result.append(
-            _("Working days of %(years)s are not known yet: deadlines count Monday to Friday only.")
-            % {"years": ", ".join(str(year) for year in years)}
-        )
+    # The calendar's unknown years are the alert above the dashboard (PortalAdminSite.index), for every staff
+    # member: not repeated here.
     for office in offices:
         if not office.phone or not (office.address_zh and office.address_en):
             result.append(_("%(office)s has no phone number or address for candidates.") % {"office": office})

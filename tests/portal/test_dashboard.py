@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from offices.models import User
 from offices.workdays import BEIJING
@@ -131,3 +132,32 @@ def test_history_lines_and_app_names_are_chinese(demo, client):
     for english in ("AUDIT LOG", "Audit log", ">Portal<", "PORTAL"):
         assert english not in page
     assert "审计日志" in page
+
+
+def test_regional_warnings(demo, time_machine):
+    from applications.models import ExamSession
+    from offices.models import Office
+    from tickets.models import DuplicatePayment
+
+    session = ExamSession.objects.current()
+    offices = list(Office.objects.all())
+    for office in offices:
+        office.phone, office.address_zh, office.address_en = "0991-1234567", "地址", "Address"
+    offices[3].phone = ""
+    now = session.payment_closes - timezone.timedelta(hours=1)
+    found = [str(w) for w in dashboard.warnings(offices, session, now)]
+    assert found == [
+        str(dashboard._("%(office)s has no phone number or address for candidates.") % {"office": offices[3]})
+    ]
+
+    session.fill_defaults()
+    later = datetime.datetime.combine(
+        session.duplicate_list_due + datetime.timedelta(days=1), datetime.time(9), tzinfo=BEIJING
+    )
+    found = dashboard.warnings(offices, session, later)
+    assert len(found) == 3  # the office, the duplicate-payment list, the final payment import
+    DuplicatePayment.objects.filter(session=session).exists() or DuplicatePayment.objects.create(
+        session=session, document_number="X", name="X", payment_codes="X", amounts="1", paid_at="X"
+    )
+    session.payments_final_at = later
+    assert len(dashboard.warnings(offices, session, later)) == 1
