@@ -40,7 +40,12 @@ lint: install
 
 # Uses PostgreSQL when DATABASE_URL names it, or when one answers on 127.0.0.1:5432; SQLite otherwise,
 # skipping (and listing) the tests that need PostgreSQL.
-test: lint
+# axe-core for the browser tests' accessibility check (tests/browser/test_dashboard.py), outside the repository.
+AXE := var/npm/node_modules/axe-core/axe.min.js
+$(AXE):
+	npm install --prefix var/npm --no-save --no-audit --no-fund axe-core@4 </dev/null
+
+test: lint $(AXE)
 	@if [ -z "$$DATABASE_URL" ] && $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
 		export DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal; \
 	fi; \

@@ -140,6 +140,26 @@ class FlagFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AttentionFilter(admin.SimpleListFilter):
+    """The dashboard's attention lists of the current session (ApplicationQuerySet), one link per figure."""
+
+    title = _("needs attention")
+    parameter_name = "attention"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("payment_closing", _("Approved, unpaid, payment closes within 24 hours")),
+            ("undecided_before_close", _("Undecided, at risk at payment close")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "payment_closing":
+            return queryset.payment_closing_soon(ExamSession.objects.current())
+        if self.value() == "undecided_before_close":
+            return queryset.undecided_before_close(ExamSession.objects.current())
+        return queryset
+
+
 class ApplicationEventInline(ReadOnlyAdminMixin, MaskedTextInlineMixin, admin.TabularInline):
     model = ApplicationEvent
     fields = ("at", "by", "actor", "from_status", "to_status", "note")
@@ -168,7 +188,7 @@ class ApplicationAdmin(
 
     resource_classes = [ApplicationExportResource]
     list_display = ("reference", "masked_document_number", "candidate_name", "qualification", "flags", "status", "due")
-    list_filter = ("status", FlagFilter, DueFilter, "qualification", "office", "session")
+    list_filter = ("status", FlagFilter, DueFilter, AttentionFilter, "qualification", "office", "session")
     list_select_related = ("candidate", "office")
     search_fields = ("reference",)  # shows the search box; get_search_results decides how to search
     search_help_text = _("Reference, full document number (exact) or name.")

@@ -5,10 +5,13 @@ import io
 import uuid
 
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
 from core.id_numbers import check_digit
 from core.transitions import Act
+from offices import workdays
 from offices.models import Office, User
+from offices.workdays import BEIJING
 
 from .models import Application, ExamSession
 from .workflow import APPLICATIONS
@@ -98,8 +101,12 @@ def create_demo_applications(session: ExamSession, past_session: ExamSession, no
     kashgar_reviewer = User.objects.get(username="reviewer_kashgar")
     early = session.registration_opens + datetime.timedelta(hours=10)  # long enough ago to be overdue
     recent = now - datetime.timedelta(minutes=30)
+    # 3 was submitted two working days ago, at 10:00: its review is due today (the dashboard's first figure).
+    today = timezone.localtime(now, BEIJING).date()
+    two_workdays_ago = datetime.datetime.combine(workdays.workday_before(today, 2), datetime.time(10), tzinfo=BEIJING)
+    when = {1: early, 7: early, 3: max(two_workdays_ago, session.registration_opens)}
     apps = {
-        serial: submit(person, serial, session, early if serial in (1, 7) else recent)
+        serial: submit(person, serial, session, when.get(serial, recent))
         for serial, person in enumerate(PEOPLE[:10], 1)
     }
     # 1 (Urumqi) and 7 (Kashgar) stay submitted and overdue; 3 stays submitted with the young-candidate flag.
@@ -111,6 +118,7 @@ def create_demo_applications(session: ExamSession, past_session: ExamSession, no
     apps[2].withdraw(now=recent)
     approve(apps[8], kashgar_reviewer, recent)
     apps[8].mark_paid(recent, f"DEMO{apps[8].pk:06d}", now=recent)
+    apps[9].mark_paid(recent, f"DEMO{apps[9].pk:06d}", now=recent)
     submit(PEOPLE[10], 11, session, recent)  # foreign candidate: waits for in-person review
 
     # Lapsed and closed exist only after a session's deadlines: shown in the 2024 session.

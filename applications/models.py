@@ -319,6 +319,34 @@ class ApplicationQuerySet(OfficeScopedQuerySet):
     def overdue(self, now=None):
         return self.open_for_review().filter(due_at__lt=now or timezone.now())
 
+    # The dashboard's attention lists (portal/dashboard.py counts them, the ?attention= filter lists them).
+
+    def payment_closing_soon(self, session, now=None):
+        """Approved and unpaid while the session's payment closes within PAYMENT_CLOSING_WINDOW."""
+        now = now or timezone.now()
+        if session is None or not (now <= session.payment_closes <= now + PAYMENT_CLOSING_WINDOW):
+            return self.none()
+        return self.filter(session=session, status=Status.APPROVED)
+
+    def undecided_before_close(self, session, now=None):
+        """Still waiting for a decision in the current session although their review deadline leaves the
+        candidate less than UNDECIDED_MARGIN to pay before payment closes: without a decision they lose the
+        session."""
+        now = now or timezone.now()
+        if session is None or session.payment_closes <= now:
+            return self.none()
+        return (
+            self.open_for_review()
+            .filter(session=session)
+            .filter(models.Q(due_at__isnull=True) | models.Q(due_at__gte=session.payment_closes - UNDECIDED_MARGIN))
+        )
+
+
+# Approved-unpaid applications are "closing" when payment closes within this window (dashboard, issue 11).
+PAYMENT_CLOSING_WINDOW = datetime.timedelta(hours=24)
+# An open application is at risk when its review is due later than this before payment closes.
+UNDECIDED_MARGIN = datetime.timedelta(days=3)
+
 
 class Application(models.Model):
     """A registration application of one candidate for one session, reviewed by the exam office."""
@@ -424,6 +452,21 @@ class Application(models.Model):
             # approved, unpaid ones; lapse and close) read their next chunk from here at any volume.
             models.Index(fields=["session", "status", "id"], name="application_session_status_id"),
             models.Index(fields=["candidate", "session"], name="application_candidate"),
+            # The dashboard's season progress: a session's submissions, decisions and payments per day, of one
+            # office or of all (issue 11). Index-only scans: the per-day counts and the SLA record (decided by the
+            # due time, median time to decision) read no table row.
+            models.Index(fields=["session", "office", "submitted_at"], name="application_session_submitted"),
+            models.Index(
+                fields=["session", "office", "decided_at"],
+                include=["submitted_at", "due_at"],
+                name="application_session_decided",
+                condition=models.Q(decided_at__isnull=False),
+            ),
+            models.Index(
+                fields=["session", "office", "paid_at"],
+                name="application_session_paid",
+                condition=models.Q(paid_at__isnull=False),
+            ),
         ]
 
     def __str__(self):
@@ -750,7 +793,7 @@ class ApplicationEvent(StatusHistory):
     to_status = models.CharField(_("to"), max_length=20, choices=Status.choices)
 
     def __str__(self):
-        return f"{self.application_id}: {self.from_status} → {self.to_status}"
+        return f"{self.application_id}: {self.get_from_status_display()} → {self.get_to_status_display()}"
 
 
 class PaymentQuerySet(OfficeScopedQuerySet):

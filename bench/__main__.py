@@ -9,7 +9,9 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATABASES = {"regional": "portal_bench", "national": "portal_bench_national"}
 # Redis database of the benchmark (cache and broker): the test suite uses 15, `make run` none.
-REDIS = "redis://127.0.0.1:6379/12"
+REDIS = os.environ.get("PORTAL_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+# PORTAL_BENCH_DATABASE_SUFFIX: a database of one's own beside a colleague's (e.g. _h11: portal_bench_h11).
+DATABASES = {scale: name + os.environ.get("PORTAL_BENCH_DATABASE_SUFFIX", "") for scale, name in DATABASES.items()}
 
 
 def bench_environment(scale):
@@ -34,7 +36,7 @@ def bench_environment(scale):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--scale", choices=sorted(DATABASES), default=os.environ.get("SCALE") or "regional")
-    parser.add_argument("--only", nargs="*", help="run only these scenario groups: admin write import export "
+    parser.add_argument("--only", nargs="*", help="run only these scenario groups: admin dashboard write import export "
                         "outbox load")  # fmt: skip
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--regenerate", action="store_true", help="drop and generate the bench database again")

@@ -44,9 +44,47 @@ class PortalAdminSite(admin.AdminSite):
             return bool(is_verified and is_verified())
         return True
 
+    def get_urls(self):
+        from django.urls import path
+
+        return [
+            path("dashboard/offices.xlsx", self.admin_view(self.regional_xlsx_view), name="dashboard_offices_xlsx"),
+            *super().get_urls(),
+        ]
+
     def index(self, request, extra_context=None):
+        """The dashboard (portal/dashboard.py) above Django's list of models."""
         from offices.workdays import unknown_years
 
+        from . import dashboard
+
         today = timezone.localdate()
-        context = {"unknown_calendar_years": unknown_years(years_to_check(today)), **(extra_context or {})}
+        now = timezone.now()
+        context = {
+            "unknown_calendar_years": unknown_years(years_to_check(today)),
+            "figures": dashboard.office_figures(request.user, now),
+            "season": dashboard.season_figures(request.user, now),
+            "regional": (
+                dashboard.regional_table(request.user, now, request.GET.get("o"))
+                if request.user.sees_all_offices
+                else None
+            ),
+            **(extra_context or {}),
+        }
         return super().index(request, context)
+
+    def regional_xlsx_view(self, request):
+        from django.core.exceptions import PermissionDenied
+        from django.http import HttpResponse
+
+        from core.xlsx import StreamingXLSX
+
+        from . import dashboard
+
+        if not request.user.sees_all_offices:
+            raise PermissionDenied
+        table = dashboard.regional_table(request.user, timezone.now(), request.GET.get("o"))
+        content = StreamingXLSX().export_data(dashboard.regional_rows_for_export(table))
+        response = HttpResponse(content, content_type=StreamingXLSX().get_content_type())
+        response["Content-Disposition"] = 'attachment; filename="offices.xlsx"'
+        return response

@@ -12,7 +12,7 @@ class PortalAdminConfig(admin_apps.AdminConfig):
 class PortalConfig(AppConfig):
     default = True
     name = "portal"
-    verbose_name = "Portal"
+    verbose_name = _("Portal")
 
     def ready(self):
         from django.contrib.admin.models import LogEntry as AdminLogEntry

@@ -53,9 +53,11 @@ class AssigneeFilter(admin.SimpleListFilter):
     parameter_name = "assignee"
 
     def lookups(self, request, model_admin):
-        return [("mine", _("Mine")), ("unassigned", _("Unassigned"))]
+        return [("mine_open", _("Mine, open")), ("mine", _("Mine")), ("unassigned", _("Unassigned"))]
 
     def queryset(self, request, queryset):
+        if self.value() == "mine_open":
+            return queryset.open().filter(assigned_to=request.user)
         if self.value() == "mine":
             return queryset.filter(assigned_to=request.user)
         if self.value() == "unassigned":

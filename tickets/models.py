@@ -402,7 +402,7 @@ class TicketEvent(StatusHistory):
     to_status = models.CharField(_("to"), max_length=20, choices=Status.choices)
 
     def __str__(self):
-        return f"{self.ticket_id}: {self.from_status} → {self.to_status}"
+        return f"{self.ticket_id}: {self.get_from_status_display()} → {self.get_to_status_display()}"
 
 
 class TicketMessage(models.Model):

@@ -71,6 +71,9 @@ def test_admin_index_warns_about_unknown_year(client_of, regional_admin, time_ma
     assert "2027" in response.content.decode()
     assert 'class="warning"' in response.content.decode()
 
+    assert 'role="alert"' in response.content.decode()
+
     CalendarDay.objects.create(date=D(2027, 1, 1), kind=CalendarDay.Kind.HOLIDAY)
     response = client_of(regional_admin).get("/admin/")
-    assert 'class="warning"' not in response.content.decode()
+    # The dashboard's other warnings (offices without phone, ...) stay; the calendar's alert is gone.
+    assert 'role="alert"' not in response.content.decode()

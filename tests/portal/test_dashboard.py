@@ -1,0 +1,163 @@
+"""The dashboard (portal/dashboard.py): every figure equals the row count of the changelist it links to, for the
+same user; the demo gives every section non-zero figures; the query count does not grow with the data."""
+
+import datetime
+import io
+from urllib.parse import urlsplit
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from offices.models import User
+from offices.workdays import BEIJING
+from portal import dashboard
+
+pytestmark = pytest.mark.django_db
+
+USERS = ["reviewer_urumqi", "manager_urumqi", "regional_admin"]
+
+
+@pytest.fixture
+def demo(time_machine):
+    time_machine.move_to(datetime.datetime(2026, 11, 26, 10, tzinfo=BEIJING))
+    call_command("demo", stdout=io.StringIO())
+
+
+def changelist_count(client, link):
+    parts = urlsplit(link)
+    response = client.get(f"{parts.path}?{parts.query}")
+    assert response.status_code == 200, link
+    changelist = response.context_data["cl"]
+    # A wrong parameter makes the admin redirect with ?e=1 instead of filtering: the link must be exact.
+    assert "e" not in response.wsgi_request.GET
+    return changelist.result_count
+
+
+def every_figure(user):
+    figures = dashboard.office_figures(user)
+    for figure in figures["applications"] + figures["tickets"]:
+        yield figure["label"], figure["count"], figure["link"]
+    for kind in figures["ticket_kinds"]:
+        for cell in kind["cells"]:
+            yield kind["label"], cell["count"], cell["link"]
+    if user.sees_all_offices:
+        table = dashboard.regional_table(user)
+        for count, link in table["totals"]:
+            yield "total", count, link
+        for row in table["rows"]:
+            for count, link in row["cells"]:
+                yield str(row["office"]), count, link
+
+
+@pytest.mark.parametrize("username", USERS)
+def test_every_figure_is_the_row_count_of_its_link(demo, client, username):
+    user = User.objects.get(username=username)
+    client.force_login(user)
+    checked = nonzero = 0
+    for label, count, link in every_figure(user):
+        assert changelist_count(client, link) == count, (label, link)
+        checked += 1
+        nonzero += count > 0
+    assert checked >= 9 and nonzero >= 4
+
+
+@pytest.mark.parametrize("username", USERS)
+def test_demo_gives_every_section_nonzero_figures(demo, client, username):
+    user = User.objects.get(username=username)
+    figures = dashboard.office_figures(user)
+    assert sum(f["count"] for f in figures["applications"]) > 0
+    assert sum(f["count"] for f in figures["tickets"]) > 0
+    assert sum(cell["count"] for kind in figures["ticket_kinds"] for cell in kind["cells"]) > 0
+    assert figures["deadlines"]
+    season = dashboard.season_figures(user)
+    assert sum(day["submitted"] for day in season["days"]) > 0
+    assert sum(day["decided"] for day in season["days"]) > 0
+    assert sum(day["paid"] for day in season["days"]) > 0
+    assert season["decided"] > 0 and season["in_time_percent"] is not None
+    if user.sees_all_offices:
+        table = dashboard.regional_table(user)
+        assert len(table["rows"]) == 15
+        assert any(row["trouble"] for row in table["rows"])
+        assert sum(count for count, _link in table["totals"]) > 0
+    client.force_login(user)
+    page = client.get("/admin/").content.decode()
+    assert "今日工作" in page and "AUDIT LOG" not in page
+
+
+def test_the_dashboard_is_scoped_to_the_office(demo):
+    reviewer = User.objects.get(username="reviewer_urumqi")
+    regional = User.objects.get(username="regional_admin")
+    mine = {f["key"]: f["count"] for f in dashboard.office_figures(reviewer)["applications"]}
+    every = {f["key"]: f["count"] for f in dashboard.office_figures(regional)["applications"]}
+    assert all(mine[key] <= every[key] for key in mine)
+    assert mine != every
+
+
+def test_query_count_does_not_depend_on_the_office(demo, client):
+    counts = []
+    for username in ["reviewer_urumqi", "reviewer_kashgar"]:
+        client.force_login(User.objects.get(username=username))
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/admin/").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def test_regional_table_sorts_and_downloads(demo, client):
+    client.force_login(User.objects.get(username="regional_admin"))
+    table = dashboard.regional_table(User.objects.get(username="regional_admin"), order="-applications_overdue")
+    overdue = [row["cells"][1][0] for row in table["rows"]]
+    assert overdue == sorted(overdue, reverse=True)
+    response = client.get("/admin/dashboard/offices.xlsx")
+    assert response.status_code == 200 and response.content[:2] == b"PK"
+    client.force_login(User.objects.get(username="reviewer_urumqi"))
+    assert client.get("/admin/dashboard/offices.xlsx").status_code == 403
+
+
+def test_history_lines_and_app_names_are_chinese(demo, client):
+    from django.utils import translation
+
+    from applications.models import ApplicationEvent
+
+    event = ApplicationEvent.objects.exclude(from_status="").first()
+    with translation.override("zh-hans"):
+        line = str(event)
+    assert event.from_status not in line and event.to_status not in line
+    assert "→" in line
+    client.force_login(User.objects.get(username="regional_admin"))
+    page = client.get("/admin/").content.decode()
+    for english in ("AUDIT LOG", "Audit log", ">Portal<", "PORTAL"):
+        assert english not in page
+    assert "审计日志" in page
+
+
+def test_regional_warnings(demo, time_machine):
+    from applications.models import ExamSession
+    from offices.models import Office
+    from tickets.models import DuplicatePayment
+
+    session = ExamSession.objects.current()
+    offices = list(Office.objects.all())
+    for office in offices:
+        office.phone, office.address_zh, office.address_en = "0991-1234567", "地址", "Address"
+    offices[3].phone = ""
+    now = session.payment_closes - timezone.timedelta(hours=1)
+    found = [str(w) for w in dashboard.warnings(offices, session, now)]
+    assert found == [
+        str(dashboard._("%(office)s has no phone number or address for candidates.") % {"office": offices[3]})
+    ]
+
+    session.fill_defaults()
+    later = datetime.datetime.combine(
+        session.duplicate_list_due + datetime.timedelta(days=1), datetime.time(9), tzinfo=BEIJING
+    )
+    found = dashboard.warnings(offices, session, later)
+    assert len(found) == 3  # the office, the duplicate-payment list, the final payment import
+    DuplicatePayment.objects.filter(session=session).exists() or DuplicatePayment.objects.create(
+        session=session, document_number="X", name="X", payment_codes="X", amounts="1", paid_at="X"
+    )
+    session.payments_final_at = later
+    assert len(dashboard.warnings(offices, session, later)) == 1
