@@ -34,6 +34,15 @@ def _local_date(value):
 
 # (earlier field, later field, may they be equal?) — the orderings of DOMAIN.md. Where one side is a
 # date and the other a moment, they are compared as Beijing dates.
+def _weeks_to_next_year(day: datetime.date) -> datetime.timedelta:
+    """Whole weeks from `day` to the same weekday nearest to its date a year later."""
+    try:
+        same_date = day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        same_date = day.replace(year=day.year + 1, day=28)
+    return datetime.timedelta(weeks=round((same_date - day).days / 7))
+
+
 DATE_ORDERINGS = [
     ("registration_opens", "realname_auth_last_day", False),
     ("realname_auth_last_day", "registration_closes", False),
@@ -160,6 +169,46 @@ class ExamSession(models.Model):
                 errors.setdefault(later, []).append(ValidationError(message, params=params))
         if errors:
             raise ValidationError(errors)
+
+    # Fields derived by fill_defaults(): next_year() leaves them empty so that the rules derive them.
+    DERIVED_FIELDS = (
+        "info_change_deadline",
+        "exemption_deadline",
+        "duplicate_list_due",
+        "realname_auth_last_day",
+        "young_candidate_cutoff",
+    )
+    COPIED_FIELDS = (
+        "ce_total_credits",
+        "ce_professional_credits",
+        "ce_public_credits",
+        "review_sla_workdays",
+    )
+
+    def next_year(self):
+        """An unsaved copy for the next exam year, every date moved by the same rules (never current).
+
+        Registration opens and closes, the exam and the admit-card days move by whole weeks (the same
+        weekday, the nearest date a year on); registration closes at noon, payment closes the same day
+        at 18:00; the exemption deadline, info-change deadline, duplicate list, real-name last day and
+        young-candidate cutoff are derived again by fill_defaults() (DOMAIN.md).
+        """
+        shift = _weeks_to_next_year(_local_date(self.registration_closes))
+        opens = timezone.localtime(self.registration_opens, workdays.BEIJING) + shift
+        close_day = _local_date(self.registration_closes) + shift
+        session = type(self)(
+            year=self.year + 1,
+            registration_opens=opens,
+            registration_closes=datetime.datetime.combine(close_day, datetime.time(12), tzinfo=workdays.BEIJING),
+            payment_closes=datetime.datetime.combine(close_day, datetime.time(18), tzinfo=workdays.BEIJING),
+            exam_first_day=self.exam_first_day + shift,
+            exam_last_day=self.exam_last_day + shift,
+            admit_card_from=self.admit_card_from + shift,
+            admit_card_to=self.admit_card_to + shift,
+            **{name: getattr(self, name) for name in self.COPIED_FIELDS},
+        )
+        session.fill_defaults()
+        return session
 
     def make_current(self):
         """Make this the one current session (the one the public forms and the home page use)."""
