@@ -1,0 +1,128 @@
+"""Stored deadlines follow the session's dates (portal/reschedule.py): pending in-person requests get the new
+info-change or exemption deadline, requests expired at the old one reopen while the new one is ahead, a
+shortened deadline is counted as a warning in the preview, and a second run changes nothing."""
+
+import datetime
+
+import pytest
+
+from applications.models import ExamSession
+from notifications.models import OutboxMessage
+from portal import reschedule
+from tests.tickets.factories import at, open_ticket
+from tests.tickets.test_sweeps import INFO_CHANGE_DEADLINE, exemption, registration_change, status_of
+from tickets import sweeps
+from tickets.models import Kind, Status, Ticket, TicketEvent
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+DAY = datetime.timedelta(days=1)
+BECAUSE = "the info-change cutoff was corrected"
+
+
+def move_info_change_deadline(session, days):
+    session.info_change_deadline += datetime.timedelta(days=days)
+    session.save()
+    return session
+
+
+def deadline_of(ticket):
+    return Ticket.objects.values_list("deadline", flat=True).get(pk=ticket.pk)
+
+
+def deadline_emails(ticket):
+    return OutboxMessage.objects.filter(dedup_key__startswith=f"ticket:{ticket.pk}:deadline:").count()
+
+
+def test_info_change_cutoff_moved_later_pending_requests_no_longer_expire_on_the_old_date(session_2024, urumqi):
+    pending = registration_change(urumqi)
+    session = ExamSession.objects.get(pk=session_2024.pk)
+    move_info_change_deadline(session, 2)
+    now = at(2024, 8, 1, 9)
+
+    shown = reschedule.preview(session, now)
+    assert (shown.moved, shown.reopened, shown.emailed, shown.shortened) == (1, 0, 1, 0)
+
+    assert reschedule.apply(session, BECAUSE, now) == (1, 1)
+    assert deadline_of(pending) == INFO_CHANGE_DEADLINE + 2 * DAY
+    event = TicketEvent.objects.filter(ticket=pending, actor="system").latest("pk")
+    assert (event.from_status, event.to_status) == (Status.SUBMITTED, Status.SUBMITTED)
+    assert "2024-08-19 00:00" in event.note and "2024-08-21 00:00" in event.note and BECAUSE in event.note
+    assert deadline_emails(pending) == 1
+
+    sweeps.expire_unverified_tickets(INFO_CHANGE_DEADLINE)  # the old date passes: nothing expires
+    assert status_of(pending) == Status.SUBMITTED
+    sweeps.expire_unverified_tickets(INFO_CHANGE_DEADLINE + 2 * DAY)
+    assert status_of(pending) == Status.EXPIRED
+
+
+def test_a_second_run_changes_nothing(session_2024, urumqi):
+    pending = registration_change(urumqi)
+    session = move_info_change_deadline(ExamSession.objects.get(pk=session_2024.pk), 2)
+    now = at(2024, 8, 1, 9)
+    reschedule.apply(session, BECAUSE, now)
+    events = TicketEvent.objects.count()
+
+    assert reschedule.preview(session, now).moved == 0
+    assert reschedule.apply(session, BECAUSE, now) == (0, 0)
+    assert TicketEvent.objects.count() == events
+    assert deadline_emails(pending) == 1
+
+
+def test_expired_at_the_old_deadline_reopens_while_the_new_one_is_ahead(session_2024, urumqi):
+    expired = registration_change(urumqi)
+    sweeps.expire_unverified_tickets(INFO_CHANGE_DEADLINE)
+    assert status_of(expired) == Status.EXPIRED
+    session = move_info_change_deadline(ExamSession.objects.get(pk=session_2024.pk), 3)
+    now = INFO_CHANGE_DEADLINE + DAY
+
+    assert reschedule.preview(session, now).reopened == 1
+    assert reschedule.apply(session, BECAUSE, now) == (1, 1)
+    assert status_of(expired) == Status.SUBMITTED
+    assert deadline_of(expired) == INFO_CHANGE_DEADLINE + 3 * DAY
+    assert Ticket.objects.get(pk=expired.pk).closed_at is None
+    assert deadline_emails(expired) == 1
+
+
+def test_no_reopening_when_the_new_deadline_has_passed_too(session_2024, urumqi):
+    expired = registration_change(urumqi)
+    sweeps.expire_unverified_tickets(INFO_CHANGE_DEADLINE)
+    session = move_info_change_deadline(ExamSession.objects.get(pk=session_2024.pk), 1)
+
+    assert reschedule.apply(session, BECAUSE, INFO_CHANGE_DEADLINE + 2 * DAY) == (0, 0)
+    assert status_of(expired) == Status.EXPIRED
+
+
+def test_no_reopening_when_the_candidate_filed_a_newer_request(session_2024, urumqi):
+    expired = registration_change(urumqi)
+    sweeps.expire_unverified_tickets(INFO_CHANGE_DEADLINE)
+    session = move_info_change_deadline(ExamSession.objects.get(pk=session_2024.pk), 5)
+    # The same candidate files the same change again after the expiry: it holds the one open slot.
+    newer = open_ticket(
+        Kind.INFO_CHANGE, urumqi, scope="registration", now=INFO_CHANGE_DEADLINE + DAY, candidate=expired.candidate
+    )
+    assert newer.deadline == INFO_CHANGE_DEADLINE + 5 * DAY
+
+    reschedule.apply(session, BECAUSE, INFO_CHANGE_DEADLINE + DAY)
+    assert status_of(expired) == Status.EXPIRED
+
+
+def test_info_change_cutoff_moved_earlier_the_preview_warns(session_2024, urumqi):
+    registration_change(urumqi)
+    session = ExamSession.objects.get(pk=session_2024.pk)
+    session.info_change_deadline -= 3 * DAY  # unsaved: the admin's form
+
+    shown = reschedule.preview(session, at(2024, 8, 1, 9))
+    assert (shown.moved, shown.shortened) == (1, 1)
+
+
+def test_exemption_deadline_extended_with_registration(session_2024, urumqi):
+    pending = exemption(urumqi)
+    session = ExamSession.objects.get(pk=session_2024.pk)
+    session.registration_closes += DAY
+    session.exemption_deadline += DAY
+    session.payment_closes += DAY
+    session.save()
+
+    assert reschedule.apply(session, "registration extended by a day", at(2024, 7, 2, 9)) == (1, 1)
+    assert deadline_of(pending) == at(2024, 7, 3, 12)
