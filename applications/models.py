@@ -332,11 +332,11 @@ TRANSITIONS = {
     Status.RETURNED: {Status.SUBMITTED, Status.WITHDRAWN, Status.CLOSED},
     Status.IN_PERSON_REVIEW: {Status.SUBMITTED, Status.REJECTED, Status.WITHDRAWN, Status.CLOSED},
     Status.APPROVED: {Status.PAID, Status.LAPSED},
-    Status.LAPSED: {Status.PAID},
+    Status.LAPSED: {Status.PAID, Status.APPROVED},  # back to approved: payment close extended (reschedule)
     Status.REJECTED: set(),
     Status.WITHDRAWN: set(),
     Status.PAID: set(),
-    Status.CLOSED: set(),
+    Status.CLOSED: {Status.RETURNED, Status.IN_PERSON_REVIEW},  # reopened: registration extended (reschedule)
 }
 OPEN_STATUSES = (Status.SUBMITTED, Status.IN_PERSON_REVIEW)
 # Applications that no longer count: not duplicates of another, and no payment belongs to them.
@@ -416,6 +416,9 @@ class Application(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.SUBMITTED)
     submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
     due_at = models.DateTimeField(_("review due"), null=True, blank=True)
+    # The moment the review's time started (submission, resubmission, back from in-person review): due_at is
+    # due_from(review_started_at), recomputed when the session or the calendar changes (portal/reschedule.py).
+    review_started_at = models.DateTimeField(_("review started at"), null=True, blank=True, editable=False)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -620,6 +623,7 @@ class Application(models.Model):
                     office=office,
                     candidate=candidate,
                     submitted_at=now,
+                    review_started_at=now,
                     status=Status.IN_PERSON_REVIEW if candidate.is_foreign else Status.SUBMITTED,
                     **details,
                 )

@@ -126,3 +126,78 @@ def test_exemption_deadline_extended_with_registration(session_2024, urumqi):
 
     assert reschedule.apply(session, "registration extended by a day", at(2024, 7, 2, 9)) == (1, 1)
     assert deadline_of(pending) == at(2024, 7, 3, 12)
+
+
+# Applications ---------------------------------------------------------------------------------------------------
+
+from applications import sweeps as application_sweeps  # noqa: E402
+from applications.models import Application  # noqa: E402
+from applications.models import Status as ApplicationStatus  # noqa: E402
+from tests.applications import test_sweeps as app  # noqa: E402
+
+
+def extend_registration(session, days=1):
+    session = ExamSession.objects.get(pk=session.pk)
+    shift = datetime.timedelta(days=days)
+    session.registration_closes += shift
+    session.payment_closes += shift
+    session.exemption_deadline += shift
+    session.save()
+    return session
+
+
+def test_registration_extended_before_close_review_due_capped_at_payment_close_moves(session_2024, urumqi):
+    # Submitted on the last morning: 2 working days would be 07-04, capped at payment close 07-02 18:00.
+    late = app.submitted(session_2024, urumqi, now=at(2024, 7, 2, 10))
+    early = app.submitted(session_2024, urumqi, now=at(2024, 6, 20, 9))  # due 06-24, far from the cap
+    assert Application.objects.get(pk=late.pk).due_at == app.PAYMENT_CLOSE
+    early_due = Application.objects.get(pk=early.pk).due_at
+    session = extend_registration(session_2024)
+    now = at(2024, 7, 2, 11)
+
+    shown = reschedule.preview(session, now)
+    assert (shown.reviews_moved, shown.shortened) == (1, 0)
+    reschedule.apply(session, "registration extended by a day", now)
+
+    assert Application.objects.get(pk=late.pk).due_at == app.PAYMENT_CLOSE + DAY
+    assert Application.objects.get(pk=early.pk).due_at == early_due
+    note = late.events.order_by("-pk").first().note
+    assert "2024-07-02 18:00" in note and "2024-07-03 18:00" in note
+    assert reschedule.apply(session, "again", now) == (0, 0)
+
+
+def test_registration_extended_after_the_close_sweep_closed_applications_reopen(session_2024, urumqi, reviewer_urumqi):
+    was_returned = app.returned(session_2024, urumqi, reviewer_urumqi)
+    was_in_person = app.in_person(session_2024, urumqi)
+    application_sweeps.close_incomplete_applications(app.REGISTRATION_CLOSE)
+    assert app.status_of(was_returned) == app.status_of(was_in_person) == ApplicationStatus.CLOSED
+    session = extend_registration(session_2024)
+    now = app.REGISTRATION_CLOSE + app.HOUR
+
+    def event_emails():
+        return OutboxMessage.objects.filter(dedup_key__startswith=f"application:{was_returned.pk}:event:").count()
+
+    before = event_emails()
+    assert reschedule.preview(session, now).applications_reopened == 2
+    reschedule.apply(session, "registration extended by a day", now)
+
+    assert app.status_of(was_returned) == ApplicationStatus.RETURNED
+    assert app.status_of(was_in_person) == ApplicationStatus.IN_PERSON_REVIEW
+    assert event_emails() == before + 1
+    assert reschedule.apply(session, "again", now) == (0, 0)
+    assert event_emails() == before + 1
+
+    # The new close: the sweep closes them again then, not before.
+    application_sweeps.close_incomplete_applications(app.REGISTRATION_CLOSE + app.HOUR)
+    assert app.status_of(was_returned) == ApplicationStatus.RETURNED
+    application_sweeps.close_incomplete_applications(app.REGISTRATION_CLOSE + DAY)
+    assert app.status_of(was_returned) == ApplicationStatus.CLOSED
+
+
+def test_no_reopening_when_the_new_close_has_passed_too(session_2024, urumqi):
+    was_in_person = app.in_person(session_2024, urumqi)
+    application_sweeps.close_incomplete_applications(app.REGISTRATION_CLOSE)
+    session = extend_registration(session_2024)
+
+    assert reschedule.apply(session, "late edit", app.REGISTRATION_CLOSE + 2 * DAY) == (0, 0)
+    assert app.status_of(was_in_person) == ApplicationStatus.CLOSED
