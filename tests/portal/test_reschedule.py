@@ -201,3 +201,46 @@ def test_no_reopening_when_the_new_close_has_passed_too(session_2024, urumqi):
 
     assert reschedule.apply(session, "late edit", app.REGISTRATION_CLOSE + 2 * DAY) == (0, 0)
     assert app.status_of(was_in_person) == ApplicationStatus.CLOSED
+
+
+# The admin: preview, then confirmation ----------------------------------------------------------------------
+
+from django.forms.models import model_to_dict  # noqa: E402
+
+
+def session_form_data(session, **changes):
+    from django.utils import timezone
+
+    data = {}
+    for name, value in model_to_dict(session).items():
+        if name in ("id", "is_current", "payments_final_at") or value is None:
+            continue
+        if isinstance(value, datetime.datetime):
+            local = timezone.localtime(value)
+            data[f"{name}_0"], data[f"{name}_1"] = local.strftime("%Y-%m-%d"), local.strftime("%H:%M:%S")
+        else:
+            data[name] = value.isoformat() if isinstance(value, datetime.date) else value
+    data.update(changes)
+    return data
+
+
+def test_admin_previews_then_moves_on_confirmation(
+    client_of, regional_admin, session_2024, urumqi, time_machine, django_capture_on_commit_callbacks
+):
+    time_machine.move_to(at(2024, 8, 1, 9))
+    pending = registration_change(urumqi)
+    client = client_of(regional_admin)
+    url = f"/admin/applications/examsession/{session_2024.pk}/change/"
+    data = session_form_data(session_2024, info_change_deadline="2024-08-16", _save="Save")
+
+    response = client.post(url, data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="reschedule-counts"' in html and 'id="reschedule-warning"' in html
+    assert ExamSession.objects.get(pk=session_2024.pk).info_change_deadline == datetime.date(2024, 8, 18)  # unsaved
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {**data, "_reschedule_confirmed": "1"})
+    assert response.status_code == 302
+    assert ExamSession.objects.get(pk=session_2024.pk).info_change_deadline == datetime.date(2024, 8, 16)
+    assert deadline_of(pending) == at(2024, 8, 17)
