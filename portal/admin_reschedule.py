@@ -8,11 +8,14 @@ from django.utils.translation import gettext as _
 
 from applications.admin import ExamSessionAdmin
 from applications.models import ExamSession
+from offices.admin import CalendarDayAdmin
+from offices.models import CalendarDay
 
 from . import reschedule, tasks
 
-if admin.site.is_registered(ExamSession):
-    admin.site.unregister(ExamSession)
+for model in (ExamSession, CalendarDay):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
 
 
 @admin.register(ExamSession)
@@ -46,3 +49,23 @@ class RescheduleExamSessionAdmin(ExamSessionAdmin):
                 "fields": ", ".join(str(form.fields[name].label) for name in form.changed_data)
             }
             transaction.on_commit(lambda: tasks.reschedule_session.delay(obj.pk, because))
+
+
+@admin.register(CalendarDay)
+class RescheduleCalendarDayAdmin(CalendarDayAdmin):
+    """A holiday or make-up day entered, changed or deleted moves the current session's due times (no preview
+    yet: the counts are those of the worker's summary)."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        _reschedule_current(_("a calendar day was entered: %(day)s") % {"day": obj})
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        _reschedule_current(_("a calendar day was deleted: %(day)s") % {"day": obj})
+
+
+def _reschedule_current(because):
+    session = ExamSession.objects.current()
+    if session is not None:
+        transaction.on_commit(lambda: tasks.reschedule_session.delay(session.pk, because))

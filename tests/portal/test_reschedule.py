@@ -244,3 +244,19 @@ def test_admin_previews_then_moves_on_confirmation(
     assert response.status_code == 302
     assert ExamSession.objects.get(pk=session_2024.pk).info_change_deadline == datetime.date(2024, 8, 16)
     assert deadline_of(pending) == at(2024, 8, 17)
+
+
+def test_a_holiday_entered_inside_an_open_review_window_moves_its_due_time(
+    client_of, regional_admin, session_2024, urumqi, django_capture_on_commit_callbacks
+):
+    # Submitted Thursday 06-20 09:00: due Monday 06-24 23:59:59 (2 working days).
+    open_one = app.submitted(session_2024, urumqi, now=at(2024, 6, 20, 9))
+    assert Application.objects.get(pk=open_one.pk).due_at == at(2024, 6, 24, 23, 59, 59)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_of(regional_admin).post(
+            "/admin/offices/calendarday/add/", {"date": "2024-06-21", "kind": "holiday", "note": "office closed"}
+        )
+    assert response.status_code == 302
+    assert Application.objects.get(pk=open_one.pk).due_at == at(2024, 6, 25, 23, 59, 59)
+    assert "2024-06-25 23:59" in open_one.events.order_by("-pk").first().note
