@@ -8,8 +8,12 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATABASES = {"regional": "portal_bench", "national": "portal_bench_national"}
+# Another name (e.g. a machine shared by several worktrees): PORTAL_BENCH_DATABASE=portal_bench_mine.
+if os.environ.get("PORTAL_BENCH_DATABASE"):
+    DATABASES = {scale: f"{os.environ['PORTAL_BENCH_DATABASE']}{'' if scale == 'regional' else '_' + scale}"
+                 for scale in DATABASES}  # fmt: skip
 # Redis database of the benchmark (cache and broker): the test suite uses 15, `make run` none.
-REDIS = "redis://127.0.0.1:6379/12"
+REDIS = os.environ.get("PORTAL_BENCH_REDIS") or "redis://127.0.0.1:6379/12"
 
 
 def bench_environment(scale):
@@ -35,7 +39,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--scale", choices=sorted(DATABASES), default=os.environ.get("SCALE") or "regional")
     parser.add_argument("--only", nargs="*", help="run only these scenario groups: admin write import export "
-                        "outbox load")  # fmt: skip
+                        "outbox load reschedule")  # fmt: skip
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--regenerate", action="store_true", help="drop and generate the bench database again")
     args = parser.parse_args(argv)

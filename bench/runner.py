@@ -12,7 +12,7 @@ from django.utils import timezone
 from . import database
 from .common import Results
 
-GROUPS = ("admin", "write", "import", "export", "outbox", "load")
+GROUPS = ("admin", "write", "reschedule", "import", "export", "outbox", "load")
 NATIONAL_GROUPS = ("admin", "write")
 ADMIN_SCENARIOS = (
     "changelist_reviewer_large_office",
@@ -44,6 +44,10 @@ def run(args, env):
 
         batch_approve(results, meta, runs=3)
         reminder_sweep(results, meta, runs=3)
+    if "reschedule" in groups:
+        from .write_scenarios import reschedule_extend_registration
+
+        reschedule_extend_registration(results, meta)
     if "import" in groups:
         from .write_scenarios import payment_import
 
