@@ -28,7 +28,7 @@ class RescheduleExamSessionAdmin(ExamSessionAdmin):
                 if form.is_valid() and form.has_changed():
                     shown = reschedule.preview(form.instance)
                     if shown.moved or shown.reopened or shown.reviews_moved or shown.applications_reopened:
-                        posted = [(k, v) for k, v in request.POST.lists() if k != "csrfmiddlewaretoken"]
+                        posted = [(k, v) for k, v in request.POST.lists() if k not in ("csrfmiddlewaretoken", "_save")]
                         context = {
                             **self.admin_site.each_context(request),
                             "opts": self.opts,
