@@ -85,7 +85,13 @@ def resubmitted(application, act):
 
 
 def due_recomputed(application, act):
-    return {"due_at": application.due_from(application.review_started_at or application.submitted_at)}
+    """due_from depends on the session and the Beijing day of the start only: computed once per day in a run."""
+    start = application.review_started_at or application.submitted_at
+    key = (application.session_id, timezone.localtime(start).date())
+    cache = act.data.setdefault("due_by_day", {})
+    if key not in cache:
+        cache[key] = application.due_from(start)
+    return {"due_at": cache[key]}
 
 
 def due_moved_note(application, act):
