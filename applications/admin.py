@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.db.models import Q
+from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -36,7 +37,7 @@ class ExamSessionAdmin(admin.ModelAdmin):
         "payments_final_at",
     )
     readonly_fields = ("is_current", "payments_final_at")
-    actions = ["make_current", "mark_payments_final"]
+    actions = ["make_current", "mark_payments_final", "prepare_next_year"]
     fieldsets = (
         (None, {"fields": ("year", "is_current")}),
         (
@@ -71,6 +72,38 @@ class ExamSessionAdmin(admin.ModelAdmin):
     )
 
     @admin.action(description=_("Make the selected session the current one"), permissions=["change"])
+    @admin.action(description=_("Prepare next year (review the copied dates before saving)"))
+    def prepare_next_year(self, request, queryset):
+        """Open the add form filled with next_year()'s dates: nothing is saved until staff save it,
+        and the new session is not current until *Make current* is run on it."""
+        if queryset.count() != 1:
+            self.message_user(request, _("Select exactly one session."), messages.ERROR)
+            return None
+        source = queryset.get()
+        if type(source).objects.filter(year=source.year + 1).exists():
+            self.message_user(
+                request, _("The session of %(year)s exists already.") % {"year": source.year + 1}, messages.ERROR
+            )
+            return None
+        self.message_user(
+            request,
+            _("Dates of %(year)s copied from %(source)s: check them, then save. Make it current separately.")
+            % {"year": source.year + 1, "source": source.year},
+            messages.WARNING,
+        )
+        return HttpResponseRedirect(f"{reverse('admin:applications_examsession_add')}?next_year_of={source.pk}")
+
+    def get_changeform_initial_data(self, request):
+        source_pk = request.GET.get("next_year_of")
+        if not source_pk or not source_pk.isdigit():
+            return super().get_changeform_initial_data(request)
+        copy = ExamSession.objects.get(pk=source_pk).next_year()
+        return {
+            field.name: getattr(copy, field.attname)
+            for field in copy._meta.concrete_fields
+            if field.editable and not field.primary_key
+        }
+
     def make_current(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, _("Select exactly one session."), messages.ERROR)

@@ -34,6 +34,15 @@ def _local_date(value):
 
 # (earlier field, later field, may they be equal?) — the orderings of DOMAIN.md. Where one side is a
 # date and the other a moment, they are compared as Beijing dates.
+def _weeks_to_next_year(day: datetime.date) -> datetime.timedelta:
+    """Whole weeks from `day` to the same weekday nearest to its date a year later."""
+    try:
+        same_date = day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        same_date = day.replace(year=day.year + 1, day=28)
+    return datetime.timedelta(weeks=round((same_date - day).days / 7))
+
+
 DATE_ORDERINGS = [
     ("registration_opens", "realname_auth_last_day", False),
     ("realname_auth_last_day", "registration_closes", False),
@@ -161,6 +170,46 @@ class ExamSession(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    # Fields derived by fill_defaults(): next_year() leaves them empty so that the rules derive them.
+    DERIVED_FIELDS = (
+        "info_change_deadline",
+        "exemption_deadline",
+        "duplicate_list_due",
+        "realname_auth_last_day",
+        "young_candidate_cutoff",
+    )
+    COPIED_FIELDS = (
+        "ce_total_credits",
+        "ce_professional_credits",
+        "ce_public_credits",
+        "review_sla_workdays",
+    )
+
+    def next_year(self):
+        """An unsaved copy for the next exam year, every date moved by the same rules (never current).
+
+        Registration opens and closes, the exam and the admit-card days move by whole weeks (the same
+        weekday, the nearest date a year on); registration closes at noon, payment closes the same day
+        at 18:00; the exemption deadline, info-change deadline, duplicate list, real-name last day and
+        young-candidate cutoff are derived again by fill_defaults() (DOMAIN.md).
+        """
+        shift = _weeks_to_next_year(_local_date(self.registration_closes))
+        opens = timezone.localtime(self.registration_opens, workdays.BEIJING) + shift
+        close_day = _local_date(self.registration_closes) + shift
+        session = type(self)(
+            year=self.year + 1,
+            registration_opens=opens,
+            registration_closes=datetime.datetime.combine(close_day, datetime.time(12), tzinfo=workdays.BEIJING),
+            payment_closes=datetime.datetime.combine(close_day, datetime.time(18), tzinfo=workdays.BEIJING),
+            exam_first_day=self.exam_first_day + shift,
+            exam_last_day=self.exam_last_day + shift,
+            admit_card_from=self.admit_card_from + shift,
+            admit_card_to=self.admit_card_to + shift,
+            **{name: getattr(self, name) for name in self.COPIED_FIELDS},
+        )
+        session.fill_defaults()
+        return session
+
     def make_current(self):
         """Make this the one current session (the one the public forms and the home page use)."""
         with transaction.atomic():
@@ -283,11 +332,11 @@ TRANSITIONS = {
     Status.RETURNED: {Status.SUBMITTED, Status.WITHDRAWN, Status.CLOSED},
     Status.IN_PERSON_REVIEW: {Status.SUBMITTED, Status.REJECTED, Status.WITHDRAWN, Status.CLOSED},
     Status.APPROVED: {Status.PAID, Status.LAPSED},
-    Status.LAPSED: {Status.PAID},
+    Status.LAPSED: {Status.PAID, Status.APPROVED},  # back to approved: payment close extended (reschedule)
     Status.REJECTED: set(),
     Status.WITHDRAWN: set(),
     Status.PAID: set(),
-    Status.CLOSED: set(),
+    Status.CLOSED: {Status.RETURNED, Status.IN_PERSON_REVIEW},  # reopened: registration extended (reschedule)
 }
 OPEN_STATUSES = (Status.SUBMITTED, Status.IN_PERSON_REVIEW)
 # Applications that no longer count: not duplicates of another, and no payment belongs to them.
@@ -395,6 +444,9 @@ class Application(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.SUBMITTED)
     submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
     due_at = models.DateTimeField(_("review due"), null=True, blank=True)
+    # The moment the review's time started (submission, resubmission, back from in-person review): due_at is
+    # due_from(review_started_at), recomputed when the session or the calendar changes (portal/reschedule.py).
+    review_started_at = models.DateTimeField(_("review started at"), null=True, blank=True, editable=False)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -614,6 +666,7 @@ class Application(models.Model):
                     office=office,
                     candidate=candidate,
                     submitted_at=now,
+                    review_started_at=now,
                     status=Status.IN_PERSON_REVIEW if candidate.is_foreign else Status.SUBMITTED,
                     **details,
                 )

@@ -74,8 +74,9 @@ def due_payment_reminder(payment_closes, now):
 
 
 def send_payment_reminders(now):
-    """Remind approved, unpaid candidates 24 hours and 3 hours before payment close, once each
-    (key application:<pk>:reminder:<24h|3h>), in their language."""
+    """Remind approved, unpaid candidates 24 hours and 3 hours before payment close, once per close
+    (key application:<pk>:reminder:<close as Unix seconds>:<24h|3h>), in their language: when the payment
+    close is moved, the reminders for the new close are due again."""
     earliest = max(hours for _key, hours in PAYMENT_REMINDERS)
     sessions = ExamSession.objects.filter(
         payment_closes__gt=now, payment_closes__lte=now + datetime.timedelta(hours=earliest)
@@ -85,7 +86,7 @@ def send_payment_reminders(now):
         reminder = due_payment_reminder(session.payment_closes, now)
         if reminder is None:
             continue
-        key = f"reminder:{reminder}"
+        key = f"reminder:{int(session.payment_closes.timestamp())}:{reminder}"
         unpaid = Application.objects.filter(session=session, status=Status.APPROVED).filter(~emailed(key))
         remind = functools.partial(_remind, key=key, hours=dict(PAYMENT_REMINDERS)[reminder])
         queued[reminder] += sum(in_locked_chunks(unpaid, remind))

@@ -7,6 +7,7 @@ verified and every check green; a reviewer may override that for one application
 keeps; a batch approval never overrides.
 """
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -14,7 +15,7 @@ from core.transitions import Guard, Transition
 from notifications.workflow import OutboxWorkflow
 
 from . import bulk
-from .models import FLAG_FIELDS, TRANSITIONS, Application, ApplicationEvent, RejectionReason, Status
+from .models import FLAG_FIELDS, OPEN_STATUSES, TRANSITIONS, Application, ApplicationEvent, RejectionReason, Status
 
 REVIEW = "applications.review_application"
 
@@ -71,13 +72,70 @@ def returned(application, act):
 
 
 def reviewed_again(application, act):
-    return {"due_at": application.due_from(act.now)}
+    return {"review_started_at": act.now, "due_at": application.due_from(act.now)}
 
 
 def resubmitted(application, act):
     application.run_checks()
     checks = {name: getattr(application, name) for name in ("checks", *FLAG_FIELDS)}
-    return {"submitted_at": act.now, "due_at": application.due_from(act.now), **checks}
+    return {"submitted_at": act.now, "review_started_at": act.now, "due_at": application.due_from(act.now), **checks}
+
+
+# Rescheduling (portal/reschedule.py): act.data["because"] says why.
+
+
+def due_recomputed(application, act):
+    """due_from depends on the session and the Beijing day of the start only: computed once per day in a run."""
+    start = application.review_started_at or application.submitted_at
+    key = (application.session_id, timezone.localtime(start).date())
+    cache = act.data.setdefault("due_by_day", {})
+    if key not in cache:
+        cache[key] = application.due_from(start)
+    return {"due_at": cache[key]}
+
+
+def due_moved_note(application, act):
+    return _("Review due moved from %(old)s to %(new)s because %(because)s") % {
+        "old": _local(application._before["due_at"]),
+        "new": _local(application.due_at),
+        "because": act.data["because"],
+    }
+
+
+def reopened_note(application, act):
+    return _("Reopened because %(because)s") % {"because": act.data["because"]}
+
+
+def _local(moment):
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def by_the_system_only(application, act):
+    if act.actor != "system":
+        return _("Only a reschedule of the session's dates does this.")
+    return None
+
+
+def registration_open_again(application, act):
+    if application.session.registration_closes <= act.now:
+        return _("%(ref)s: registration has closed.") % {"ref": application.reference}
+    return None
+
+
+def payment_open_again(application, act):
+    if application.session.payment_closes <= act.now:
+        return _("%(ref)s: payment has closed.") % {"ref": application.reference}
+    return None
+
+
+def closed_from(status):
+    def check(application, act):
+        last = application.events.filter(to_status=Status.CLOSED).order_by("-pk").first()
+        if last is None or last.from_status != status:
+            return _("%(ref)s was not closed from this status.") % {"ref": application.reference}
+        return None
+
+    return check
 
 
 def paid(application, act):
@@ -143,6 +201,39 @@ class ApplicationWorkflow(OutboxWorkflow):
                 sources=(Status.RETURNED,),
                 guards=(Guard(registration_open),),
                 changes=resubmitted,
+            ),
+            Transition(
+                "move-due",
+                gettext_lazy("Review due moved"),
+                None,
+                sources=OPEN_STATUSES,
+                guards=(Guard(by_the_system_only, forbidden=True),),
+                changes=due_recomputed,
+                note=due_moved_note,
+                notify=False,  # the reviewers' time, not the candidate's
+            ),
+            *(
+                Transition(
+                    f"reopen-{status}",
+                    gettext_lazy("Reopened: registration extended"),
+                    status,
+                    sources=(Status.CLOSED,),
+                    guards=(
+                        Guard(by_the_system_only, forbidden=True),
+                        Guard(registration_open_again),
+                        Guard(closed_from(status)),
+                    ),
+                    note=reopened_note,
+                )
+                for status in (Status.RETURNED, Status.IN_PERSON_REVIEW)
+            ),
+            Transition(
+                "reopen-lapsed",
+                gettext_lazy("Reopened: payment close extended"),
+                Status.APPROVED,
+                sources=(Status.LAPSED,),
+                guards=(Guard(by_the_system_only, forbidden=True), Guard(payment_open_again)),
+                note=reopened_note,
             ),
             Transition("pay", gettext_lazy("Paid"), Status.PAID, changes=paid, note=payment_note, notify=True),
             Transition(

@@ -12,7 +12,7 @@ from django.utils import timezone
 from . import database
 from .common import Results
 
-GROUPS = ("admin", "dashboard", "write", "import", "export", "outbox", "load")
+GROUPS = ("admin", "dashboard", "write", "reschedule", "import", "export", "outbox", "load")
 NATIONAL_GROUPS = ("admin", "dashboard", "write")
 ADMIN_SCENARIOS = (
     "changelist_reviewer_large_office",
@@ -50,6 +50,10 @@ def run(args, env):
 
         batch_approve(results, meta, runs=3)
         reminder_sweep(results, meta, runs=3)
+    if "reschedule" in groups:
+        from .write_scenarios import reschedule_extend_registration
+
+        reschedule_extend_registration(results, meta)
     if "import" in groups:
         from .write_scenarios import payment_import
 

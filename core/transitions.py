@@ -70,7 +70,7 @@ class Guard:
 class Transition:
     name: str
     label: Any
-    target: Any  # the status it leads to
+    target: Any  # the status it leads to; None: a step inside the status (moves fields, writes history and audit)
     sources: tuple | None = None  # the statuses it starts from; None: every status the table lets reach target
     permission: str | None = None  # needed when a person makes it
     guards: tuple = ()
@@ -80,6 +80,8 @@ class Transition:
     after: Callable | None = None  # (records, act) -> None, in the same transaction (e.g. a detail row)
 
     def starts_from(self, status, table):
+        if self.target is None:  # a step inside the status: from its sources (every status when None)
+            return self.sources is None or status in self.sources
         return self.target in table[status] and (self.sources is None or status in self.sources)
 
 
@@ -129,6 +131,11 @@ class Workflow:
 
     def status_refusal(self, record, transition):
         labels = dict(self.model._meta.get_field("status").choices)
+        if transition.target is None:
+            return _("%(ref)s is “%(status)s”: this step is not possible now.") % {
+                "ref": record,
+                "status": labels[record.status],
+            }
         return _("%(ref)s is “%(status)s”; it cannot become “%(to)s”.") % {
             "ref": record,
             "status": labels[record.status],
@@ -205,10 +212,13 @@ class Workflow:
         overridden = act.overridden
         changes, old = {}, {}
         for record in records:
-            fields = {"status": transition.target, **(transition.changes(record, act) if transition.changes else {})}
+            fields = transition.changes(record, act) if transition.changes else {}
+            if transition.target is not None:
+                fields = {"status": transition.target, **fields}
             changes[record.pk] = fields
             old[record.pk] = {name: getattr(record, name) for name in fields}
             record._from_status = record.status
+            record._before = old[record.pk]  # the values before, for the history note
             for name, value in fields.items():
                 setattr(record, name, value)
         self._write(records, changes)

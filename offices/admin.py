@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
 from .admin_scoping import OfficeScopedAdmin
-from .models import CalendarDay, Office, User
+from .models import CalendarDay, CalendarYear, Office, User
 from .resources import OfficeResource
 from .sessions import end_sessions
 
@@ -59,3 +60,17 @@ class CalendarDayAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     date_hierarchy = "date"
     search_fields = ("note",)
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(admin.ModelAdmin):
+    """Regional staff mark a year complete once its holidays and make-up days are entered."""
+
+    list_display = ("year", "complete", "marked_complete_by", "marked_complete_at")
+    readonly_fields = ("marked_complete_by", "marked_complete_at")
+
+    def save_model(self, request, obj, form, change):
+        if "complete" in form.changed_data:
+            obj.marked_complete_by = request.user.get_username() if obj.complete else ""
+            obj.marked_complete_at = timezone.now() if obj.complete else None
+        super().save_model(request, obj, form, change)

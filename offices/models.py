@@ -123,3 +123,29 @@ class CalendarDay(models.Model):
 
     def __str__(self):
         return f"{self.date} {self.get_kind_display()}"
+
+
+class CalendarYear(models.Model):
+    """A year whose working days regional staff entered under *Calendar days* and then marked complete.
+
+    Until a year is known (from chinese-calendar or marked complete here), working days fall back to
+    Monday to Friday without the statutory holidays that can be computed (`offices.workdays`), and the
+    admin index warns. Entering a single day of a year does not make the year known.
+    """
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    complete = models.BooleanField(
+        _("all holidays and make-up working days entered"),
+        default=False,
+        help_text=_("Tick once every holiday and make-up working day of the year is entered under Calendar days."),
+    )
+    marked_complete_by = models.CharField(_("marked complete by"), max_length=150, blank=True, editable=False)
+    marked_complete_at = models.DateTimeField(_("marked complete at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("calendar year")
+        verbose_name_plural = _("calendar years")
+
+    def __str__(self):
+        return str(self.year)

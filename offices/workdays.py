@@ -1,17 +1,22 @@
 """Working days in China: chinese-calendar where it knows the year, overridden by days staff entered.
 
 China moves working days around public holidays (调休), so a Saturday can be a working day. For a year
-that neither chinese-calendar nor the entered days know, Monday to Friday counts, and the admin index
-says so until the year is entered.
+that chinese-calendar does not know and regional staff have not marked complete (`CalendarYear`), Monday
+to Friday counts minus the statutory holidays that can be computed: the fixed ones (1 January, 1 May,
+1-3 October) and the lunar ones (Spring Festival eve to the third day, Qingming, Dragon Boat,
+Mid-Autumn; `lunardate`). Make-up working days are never guessed: only entered days add them. The admin
+index warns until the year is known.
 """
 
 import datetime
+import functools
 import zoneinfo
 
 import chinese_calendar
 from django.utils import timezone
+from lunardate import LunarDate
 
-from .models import CalendarDay
+from .models import CalendarDay, CalendarYear
 
 BEIJING = zoneinfo.ZoneInfo("Asia/Shanghai")
 
@@ -24,11 +29,37 @@ def _package_knows(year: int) -> bool:
     return True
 
 
+# The fixed-date statutory holidays (全国年节及纪念日放假办法, as revised for 2025: 1-2 May).
+FIXED_HOLIDAYS = ((1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3))
+
+
+@functools.cache
+def statutory_holidays(year: int) -> frozenset[datetime.date]:
+    """The statutory holidays of `year` whose dates can be computed (not the make-up arrangements)."""
+    days = {datetime.date(year, month, day) for month, day in FIXED_HOLIDAYS}
+    try:
+        new_year = LunarDate(year, 1, 1).to_solar_date()
+        dragon_boat, mid_autumn = LunarDate(year, 5, 5).to_solar_date(), LunarDate(year, 8, 15).to_solar_date()
+    except ValueError:  # beyond lunardate's tables (1900-2099): the fixed holidays only
+        return frozenset(days)
+    # Spring Festival: lunar new year's eve and the first three days of the first month.
+    days.update(new_year + datetime.timedelta(days=offset) for offset in (-1, 0, 1, 2))
+    days.update((dragon_boat, mid_autumn, _qingming(year)))
+    return frozenset(days)
+
+
+def _qingming(year: int) -> datetime.date:
+    """Qingming (the solar term at 15 degrees of solar longitude): 4 or 5 April, by the usual formula."""
+    century_constant = 5.59 if year < 2000 else 4.81
+    yy = year % 100
+    return datetime.date(year, 4, int(yy * 0.2422 + century_constant) - yy // 4)
+
+
 def _default_is_workday(day: datetime.date) -> bool:
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:
-        return day.weekday() < 5
+        return day.weekday() < 5 and day not in statutory_holidays(day.year)
 
 
 def _entered_days(first: datetime.date, last: datetime.date) -> dict[datetime.date, bool]:
@@ -81,9 +112,10 @@ def add_workdays(moment: datetime.datetime, n: int) -> datetime.datetime:
 
 
 def year_is_known(year: int) -> bool:
-    return _package_knows(year) or CalendarDay.objects.filter(date__year=year).exists()
+    """From chinese-calendar, or marked complete by regional staff (entering one day is not enough)."""
+    return _package_knows(year) or CalendarYear.objects.filter(year=year, complete=True).exists()
 
 
 def unknown_years(years) -> list[int]:
-    """Those of `years` for which working days fall back to Monday to Friday."""
+    """Those of `years` for which working days fall back to the computed holidays (`_default_is_workday`)."""
     return sorted(year for year in set(years) if not year_is_known(year))

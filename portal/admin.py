@@ -10,6 +10,7 @@ from core import admin_spreadsheets  # noqa: F401 - registers the lists of sprea
 from core.admin_readonly import ReadOnlyAdminMixin
 from core.pagination import CappedCountPaginator
 
+from . import admin_reschedule  # noqa: F401 - the session form previews what a date change moves
 from .audit import entries_for
 
 # auditlog registers its own admin (unscoped, deletable through cascades); ours replaces it.

@@ -21,3 +21,14 @@ def run_sweep(path):
     """One sweep alone, as of now, e.g. by hand:
     `celery -A portal call portal.tasks.run_sweep --args '["tickets.sweeps.expire_unverified_tickets"]'`."""
     return sweeps.run_one(path)
+
+
+@shared_task
+def reschedule_session(session_pk, because):
+    """Move the stored deadlines that derive from the session's dates (portal/reschedule.py), in the worker."""
+    from applications.models import ExamSession
+
+    from . import reschedule
+
+    rows, emails = reschedule.apply(ExamSession.objects.get(pk=session_pk), because)
+    return f"{rows} deadlines moved, {emails} emails queued"

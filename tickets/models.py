@@ -69,7 +69,7 @@ TRANSITIONS = {
     Status.ESCALATED: {Status.COMPLETED, Status.REJECTED},
     Status.COMPLETED: set(),
     Status.REJECTED: set(),
-    Status.EXPIRED: set(),
+    Status.EXPIRED: {Status.SUBMITTED},  # reopened by a reschedule only (tickets.workflow "reopen")
 }
 OPEN_STATUSES = (Status.SUBMITTED, Status.VERIFIED, Status.IN_PROGRESS, Status.ESCALATED)
 # Statuses in which the office works on a request (after the identity was checked at the counter).

@@ -5,6 +5,7 @@ TICKETS.run / run_one: the status table (models.TRANSITIONS), the kind and regio
 deadline are checked in one place, on the locked row, and the steps are offered from the same checks.
 """
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -13,7 +14,7 @@ from notifications.models import OutboxMessage, render_email
 from notifications.workflow import OutboxWorkflow
 from offices.models import Office
 
-from .models import ESCALATING_KINDS, TRANSITIONS, Status, Ticket, TicketEvent
+from .models import ESCALATING_KINDS, OPEN_STATUSES, TRANSITIONS, Status, Ticket, TicketEvent
 
 PROCESS = "tickets.process_ticket"
 REGIONAL_STEP = "tickets.regional_step"
@@ -90,6 +91,53 @@ def closed(ticket, act):
     return {"closed_at": act.now}
 
 
+# Rescheduling (portal/reschedule.py): act.data["deadlines"] = {pk: new deadline}, act.data["because"] = why.
+
+
+def moved_deadline(ticket, act):
+    return {"deadline": act.data["deadlines"][ticket.pk]}
+
+
+def reopened(ticket, act):
+    return {"deadline": act.data["deadlines"][ticket.pk], "closed_at": None}
+
+
+def deadline_moved_note(ticket, act):
+    new = act.data["deadlines"][ticket.pk]
+    return _("Deadline moved from %(old)s to %(new)s because %(because)s") % {
+        "old": _local(ticket._before["deadline"]),
+        "new": _local(new),
+        "because": act.data["because"],
+    }
+
+
+def _local(moment):
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def by_the_system_only(ticket, act):
+    if act.actor != "system":
+        return _("Only a reschedule of the session's dates reopens a request.")
+    return None
+
+
+def new_deadline_ahead(ticket, act):
+    new = act.data["deadlines"][ticket.pk]
+    if new is None or new <= act.now:
+        return _("%(ref)s: the new deadline has passed too.") % {"ref": ticket.reference}
+    return None
+
+
+def no_newer_open_request(ticket, act):
+    """The candidate filed the same request again after this one expired: that one goes on, this one stays."""
+    newer = Ticket.objects.filter(
+        candidate_id=ticket.candidate_id, kind=ticket.kind, scope_key=ticket.scope_key, status__in=OPEN_STATUSES
+    ).exclude(pk=ticket.pk)
+    if newer.exists():
+        return _("%(ref)s: a newer open request of the same kind exists.") % {"ref": ticket.reference}
+    return None
+
+
 def on_completed(tickets, act):
     for ticket in tickets:
         ticket.detail.on_completed(act.by, act.now)
@@ -155,6 +203,28 @@ class TicketWorkflow(OutboxWorkflow):
                 changes=closed,
             ),
             Transition(
+                "move-deadline",
+                gettext_lazy("Deadline moved"),
+                None,
+                sources=(Status.SUBMITTED,),
+                guards=(Guard(by_the_system_only, forbidden=True), Guard(new_deadline_ahead)),
+                changes=moved_deadline,
+                note=deadline_moved_note,
+            ),
+            Transition(
+                "reopen",
+                gettext_lazy("Reopened: the deadline was moved"),
+                Status.SUBMITTED,
+                sources=(Status.EXPIRED,),
+                guards=(
+                    Guard(by_the_system_only, forbidden=True),
+                    Guard(new_deadline_ahead),
+                    Guard(no_newer_open_request),
+                ),
+                changes=reopened,
+                note=deadline_moved_note,
+            ),
+            Transition(
                 "expire",
                 gettext_lazy("Expired at the in-person deadline"),
                 Status.EXPIRED,
@@ -190,7 +260,13 @@ class TicketWorkflow(OutboxWorkflow):
         messages = []
         for ticket in tickets:
             # An expiry is told once per request, whatever runs the sweep again; every other change once per entry.
-            key = "expired" if transition.name == "expire" else f"event:{ticket._event.pk}"
+            # A moved deadline once per new deadline value, whatever runs the reschedule again.
+            if transition.name == "expire":
+                key = "expired"
+            elif transition.name in ("move-deadline", "reopen"):
+                key = f"deadline:{int(ticket.deadline.timestamp())}"
+            else:
+                key = f"event:{ticket._event.pk}"
             context = {"ticket": ticket, "event": ticket._event}
             messages.append(
                 OutboxMessage(

@@ -119,10 +119,23 @@ def test_reminder_says_the_deadline_and_how_to_pay_in_the_candidates_language(
     with django_capture_on_commit_callbacks(execute=True):
         sweeps.send_payment_reminders(PAYMENT_CLOSE - 2 * HOUR)
 
-    row = message(f"application:{application.pk}:reminder:3h")
+    row = message(f"application:{application.pk}:reminder:{int(PAYMENT_CLOSE.timestamp())}:3h")
     assert (row.language, row.recipient, row.office_id) == (language, "candidate@example.com", "650100")
     [email] = mailoutbox
     assert email.subject == subject.format(ref=application.reference)
     for phrase in phrases:
         assert phrase in email.body
     assert application.status_url in email.body
+
+
+def test_an_extended_payment_close_gets_its_own_reminders(session_2024, urumqi, reviewer_urumqi):
+    application = approved(session_2024, urumqi, reviewer_urumqi)
+    sweeps.send_payment_reminders(PAYMENT_CLOSE - 20 * HOUR)
+    assert reminder_keys(application) == {"24h"}
+
+    ExamSession.objects.filter(pk=session_2024.pk).update(payment_closes=PAYMENT_CLOSE + DAY)
+    sweeps.send_payment_reminders(PAYMENT_CLOSE + DAY - 20 * HOUR)
+    sweeps.send_payment_reminders(PAYMENT_CLOSE + DAY - 19 * HOUR)  # once per close
+
+    closes = sorted(key.split(":")[3] for key in keys(f"application:{application.pk}:reminder:"))
+    assert closes == sorted([str(int(PAYMENT_CLOSE.timestamp())), str(int((PAYMENT_CLOSE + DAY).timestamp()))])
