@@ -8,12 +8,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ExportMixin, ImportMixin
-from import_export.forms import ConfirmImportForm, ImportForm
+from import_export.forms import ConfirmImportForm
 
 from core import audit, id_numbers
 from core.admin_filters import DueFilter
 from core.admin_readonly import ReadOnlyAdminMixin
-from core.admin_spreadsheets import BackgroundExportMixin, BackgroundImportMixin
+from core.admin_spreadsheets import BackgroundExportMixin, BackgroundImportMixin, FormatFromFileImportForm
 from core.references import is_valid_reference, normalize_reference
 from core.templatetags.portal import moment
 from offices.admin_scoping import OfficeScopedAdmin
@@ -46,6 +46,7 @@ class ExamSessionAdmin(admin.ModelAdmin):
                     "registration_opens",
                     "registration_closes",
                     "payment_closes",
+                    "fee_per_subject",
                     "realname_auth_last_day",
                     "payments_final_at",
                 )
@@ -376,7 +377,7 @@ class ApplicationAdmin(
 # Payments -----------------------------------------------------------------------------------------------
 
 
-class PaymentImportForm(ImportForm):
+class PaymentImportForm(FormatFromFileImportForm):
     session = forms.ModelChoiceField(
         queryset=ExamSession.objects.all(),
         label=_("Exam session of this payment list"),

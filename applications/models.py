@@ -102,6 +102,16 @@ class ExamSession(models.Model):
     )
     ce_public_credits = models.PositiveSmallIntegerField(_("continuing education: public credits"), default=30)
     review_sla_workdays = models.PositiveSmallIntegerField(_("review time (working days)"), default=2)
+    fee_per_subject = models.DecimalField(
+        _("fee per subject"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_(
+            "As the registration notice says; the payment import flags amounts that differ. Empty: not checked."
+        ),
+    )
     payments_final_at = models.DateTimeField(
         _("final payment import done at"),
         null=True,
@@ -436,6 +446,18 @@ class Application(models.Model):
         if self.verified_insured_months is not None:
             return self.verified_insured_months, _("verified social-insurance months")
         return self.claimed_insured_months, _("claimed social-insurance months")
+
+    @property
+    def subjects_paid_for(self):
+        """The subjects the fee is paid for: those chosen, Financial Management not when it is exempt."""
+        management = self.subject_management and not self.management_exempt
+        return sum((self.subject_practice, management, self.subject_law))
+
+    def expected_fee(self, session):
+        """The fee of this application, or None when the session names no fee per subject."""
+        if session.fee_per_subject is None:
+            return None
+        return session.fee_per_subject * self.subjects_paid_for
 
     def run_checks(self, other_references=None):
         """Compute every automatic check and the flags staff filter on (no saving). `other_references`: the
