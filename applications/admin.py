@@ -11,7 +11,7 @@ from import_export.admin import ExportMixin, ImportMixin
 from import_export.forms import ConfirmImportForm
 
 from core import audit, id_numbers
-from core.admin_filters import DueFilter
+from core.admin_filters import DefaultChoiceFilter, DueFilter, WorkFilter
 from core.admin_readonly import ReadOnlyAdminMixin
 from core.admin_spreadsheets import BackgroundExportMixin, BackgroundImportMixin, FormatFromFileImportForm
 from core.references import is_valid_reference, normalize_reference
@@ -141,6 +141,26 @@ class FlagFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SessionFilter(DefaultChoiceFilter):
+    """The current session by default (last year's lapsed rows are not today's work); any other, or all."""
+
+    title = _("exam session")
+    parameter_name = "session"
+
+    def lookups(self, request, model_admin):
+        self.sessions = list(ExamSession.objects.order_by("-year").values_list("pk", "year", "is_current"))
+        return [*((str(pk), str(year)) for pk, year, _current in self.sessions), ("all", _("All"))]
+
+    def default_value(self):
+        return next((str(pk) for pk, _year, current in self.sessions if current), None)
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value != "all" and value.isdigit():
+            return queryset.filter(session_id=int(value))
+        return queryset
+
+
 class ApplicationEventInline(ReadOnlyAdminMixin, MaskedTextInlineMixin, admin.TabularInline):
     model = ApplicationEvent
     fields = ("at", "by", "actor", "from_status", "to_status", "note")
@@ -169,7 +189,7 @@ class ApplicationAdmin(
 
     resource_classes = [ApplicationExportResource]
     list_display = ("reference", "masked_document_number", "candidate_name", "qualification", "flags", "status", "due")
-    list_filter = ("status", FlagFilter, DueFilter, "qualification", "office", "session")
+    list_filter = (SessionFilter, WorkFilter, "status", FlagFilter, DueFilter, "qualification", "office")
     list_select_related = ("candidate", "office")
     search_fields = ("reference",)  # shows the search box; get_search_results decides how to search
     search_help_text = _("Reference, full document number (exact) or name.")

@@ -322,6 +322,10 @@ class ApplicationQuerySet(OfficeScopedQuerySet):
     def open_for_review(self):
         return self.filter(status__in=OPEN_STATUSES)
 
+    def open_work(self):
+        """What the office still acts on: reviews, and approved applications waiting for their payment."""
+        return self.filter(status__in=(*OPEN_STATUSES, Status.RETURNED, Status.APPROVED))
+
     def due_today(self, now=None):
         start, end = workdays.day_bounds(now or timezone.now())
         return self.open_for_review().filter(due_at__gte=start, due_at__lt=end)

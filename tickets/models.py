@@ -104,6 +104,9 @@ class TicketQuerySet(OfficeScopedQuerySet):
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
 
+    def open_work(self):
+        return self.open()
+
     def overdue(self, now=None):
         return self.open().filter(due_at__lt=now or timezone.now())
 
