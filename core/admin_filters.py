@@ -21,8 +21,8 @@ class DueFilter(admin.SimpleListFilter):
 
 class DefaultChoiceFilter(admin.SimpleListFilter):
     """A filter with a default choice that applies when the URL names none, unless staff search (a reference or a
-    number is looked for everywhere) or narrow the list by one of `overridden_by`; on the changelist page only. The sidebar shows the default as
-    chosen; every choice, the widest too, is a link of its own."""
+    number is looked for everywhere) or narrow the list by one of `overridden_by`; on the changelist page only.
+    The sidebar shows the default as chosen; every choice, the widest too, is a link of its own."""
 
     default = None
     overridden_by = ()

@@ -60,7 +60,8 @@ def test_the_status_column_does_not_wrap(client, reviewer_urumqi, session_2024, 
 
     page = staff_client(client, reviewer_urumqi).get(url).content.decode()
     assert "applications/admin.css" in page
-    css = open(finders.find("applications/admin.css"), encoding="utf-8").read()
+    with open(finders.find("applications/admin.css"), encoding="utf-8") as file:
+        css = file.read()
     rule = css[css.index("#result_list td.field-status") :]
     assert "white-space: nowrap" in rule[: rule.index("}")]
 
