@@ -30,9 +30,13 @@ class DefaultChoiceFilter(admin.SimpleListFilter):
     def __init__(self, request, params, model, model_admin):
         self.searching = bool(request.GET.get("q", "").strip())
         self.narrowed = any(name in request.GET for name in self.overridden_by)
-        # The list staff look at, not the export or a batch action built from the same filters.
+        # The list staff look at, not the export built from the same filters; a batch action on rows ticked one by
+        # one acts on those rows (a stale page's row that left the default list is refused with its reason), while
+        # "select all" acts on the list as shown.
         match = getattr(request, "resolver_match", None)
         self.on_changelist = bool(match and (match.url_name or "").endswith("_changelist"))
+        if request.method == "POST" and request.POST.get("select_across") != "1":
+            self.on_changelist = False
         super().__init__(request, params, model, model_admin)
 
     def default_value(self):
