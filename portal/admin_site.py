@@ -48,5 +48,22 @@ class PortalAdminSite(admin.AdminSite):
         from offices.workdays import unknown_years
 
         today = timezone.localdate()
-        context = {"unknown_calendar_years": unknown_years(years_to_check(today)), **(extra_context or {})}
+        context = {
+            "unknown_calendar_years": unknown_years(years_to_check(today)),
+            "offices_missing_data": offices_missing_data(request.user),
+            **(extra_context or {}),
+        }
         return super().index(request, context)
+
+
+def offices_missing_data(user):
+    """For regional staff: [(office, [what is missing])] of the offices whose directory entry candidates cannot use
+    in full (shown on the admin index until someone fills it in)."""
+    from offices.models import Office
+
+    if not user.is_authenticated or not getattr(user, "sees_all_offices", False):
+        return []
+    from django.utils.translation import gettext
+
+    missing = [(office, office.missing_contact_data()) for office in Office.objects.order_by("code")]
+    return [(office, gettext(", ").join(str(label) for label in labels)) for office, labels in missing if labels]
