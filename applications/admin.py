@@ -56,7 +56,10 @@ class ExamSessionAdmin(admin.ModelAdmin):
             _("In-person deadlines"),
             {"fields": ("exemption_deadline", "info_change_deadline", "duplicate_list_due")},
         ),
-        (_("Exam"), {"fields": ("admit_card_from", "admit_card_to", "exam_first_day", "exam_last_day")}),
+        (
+            _("Exam"),
+            {"fields": ("admit_card_from", "admit_card_to", "admit_card_announced", "exam_first_day", "exam_last_day")},
+        ),
         (
             _("Review rules"),
             {

@@ -65,6 +65,11 @@ class ExamSession(models.Model):
     exam_last_day = models.DateField(_("last exam day"))
     admit_card_from = models.DateField(_("admit card printing from"))
     admit_card_to = models.DateField(_("admit card printing to"))
+    admit_card_announced = models.BooleanField(
+        _("admit card printing dates announced"),
+        default=False,
+        help_text=_("Until ticked, candidates read the printing dates as expected, to be announced (FAQ 16)."),
+    )
 
     info_change_deadline = models.DateField(
         _("personal-info change deadline"),
@@ -183,6 +188,12 @@ class ExamSession(models.Model):
     def end_of(self, day):
         return workdays.end_of_day(day)
 
+    def admit_card_label(self):
+        """The admit-card dates are expected ones until staff mark them announced (FAQ 16: 3 to 5 days before)."""
+        if self.admit_card_announced:
+            return _("Admit card printing")
+        return _("Admit card printing (expected; the exact dates will be announced)")
+
     def key_dates(self):
         """[(label, start, end)] of the session, in the order a candidate meets them."""
         return [
@@ -191,7 +202,7 @@ class ExamSession(models.Model):
             (_("Online real-name authentication: last day to apply"), None, self.realname_auth_last_day),
             (_("Subject exemption and foreign candidates: in person until"), None, self.exemption_deadline),
             (_("Personal-information change after payment: in person until"), None, self.info_change_deadline),
-            (_("Admit card printing"), self.admit_card_from, self.admit_card_to),
+            (self.admit_card_label(), self.admit_card_from, self.admit_card_to),
             (_("Exam"), self.exam_first_day, self.exam_last_day),
         ]
 
@@ -217,7 +228,7 @@ class ExamSession(models.Model):
                 self.end_of(self.info_change_deadline),
             ),
             (
-                _("Admit card printing"),
+                self.admit_card_label(),
                 datetime.datetime.combine(self.admit_card_from, datetime.time(), tzinfo=workdays.BEIJING),
                 self.end_of(self.admit_card_to),
             ),

@@ -66,3 +66,16 @@ def test_staff_see_the_placeholders_when_editing(client, regional_admin, session
     entry = HelpEntry.objects.get(number=1)
     page = client.get(f"/admin/public/helpentry/{entry.pk}/change/").content.decode()
     assert "{registration_closes}: registration closes" in page
+
+
+def test_admit_card_dates_are_expected_until_announced(client, session_2024):
+    home = client.get("/en/").content.decode()
+    assert "Admit card printing (expected; the exact dates will be announced)" in home
+    session_2024.admit_card_announced = True
+    session_2024.save()
+    home = client.get("/en/").content.decode()
+    assert "Admit card printing" in home and "exact dates will be announced" not in home
+    assert "准考证打印（预计日期，具体以通知为准）" not in client.get("/zh-hans/").content.decode()
+    session_2024.admit_card_announced = False
+    session_2024.save()
+    assert "准考证打印（预计日期，具体以通知为准）" in client.get("/zh-hans/").content.decode()
