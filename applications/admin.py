@@ -127,6 +127,7 @@ FLAG_BADGES = (
     ("flag_documents", _("uploads"), "amber"),
     ("flag_identity", _("identity"), "amber"),
     ("flag_duplicate", _("second application"), "amber"),
+    ("flag_certificate", _("certificate"), "amber"),
 )
 REVIEWED_STATUSES = (Status.APPROVED, Status.REJECTED, Status.PAID, Status.LAPSED)
 

@@ -78,16 +78,25 @@ def work_years_check(qualification: str, months: int | None, exam_year: int, *, 
     }
     ok = months >= required * 12
     if qualification == Qualification.OTHER_INTERMEDIATE:
-        return Check(
-            "work_years",
-            False,
-            _("%(qualification)s: no work years needed, but staff must check the certificate.") % params,
-        )
+        # No work years are needed: what staff check is the certificate (certificate_check), not a shortfall.
+        return Check("work_years", True, _("%(qualification)s: no work years needed.") % params)
     if ok:
         message = _("%(qualification)s needs %(required)d years; %(counted)s counted to %(end)s (%(source)s).")
     else:
         message = _("%(qualification)s needs %(required)d years; only %(counted)s counted to %(end)s (%(source)s).")
     return Check("work_years", ok, message % params)
+
+
+def certificate_check(qualification: str) -> Check | None:
+    """Holders of an economics, statistics or audit intermediate qualification: their own check, the certificate
+    to verify (not the work years, which they do not need). None for every other qualification."""
+    if qualification != Qualification.OTHER_INTERMEDIATE:
+        return None
+    return Check(
+        "certificate",
+        False,
+        _("Certificate to verify: the intermediate economics, statistics or audit qualification certificate."),
+    )
 
 
 def continuing_education_check(professional: int, public: int, session) -> Check:

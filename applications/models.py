@@ -418,6 +418,7 @@ class Application(models.Model):
     flag_documents = models.BooleanField(_("upload missing or unreadable"), default=False)
     flag_identity = models.BooleanField(_("identity mismatch"), default=False)
     flag_duplicate = models.BooleanField(_("second application"), default=False)
+    flag_certificate = models.BooleanField(_("certificate to verify"), default=False)
 
     objects = ApplicationQuerySet.as_manager()
     office_lookup = "office"
@@ -495,6 +496,9 @@ class Application(models.Model):
             self._duplicate_check(other_references),
         ]
         results[1] = eligibility.Check("insured_months", results[1].ok, results[1].message)
+        certificate = eligibility.certificate_check(self.qualification)
+        if certificate is not None:
+            results.append(certificate)
         self.checks = [check.as_dict() for check in results]
         failed = {check.code for check in results if not check.ok}
         self.flag_young = "young" in failed
@@ -503,6 +507,7 @@ class Application(models.Model):
         self.flag_documents = "documents" in failed
         self.flag_identity = "identity" in failed
         self.flag_duplicate = "duplicate" in failed
+        self.flag_certificate = "certificate" in failed
         return results
 
     def _documents_check(self):
@@ -776,6 +781,7 @@ FLAG_FIELDS = (
     "flag_documents",
     "flag_identity",
     "flag_duplicate",
+    "flag_certificate",
 )
 
 
