@@ -4,6 +4,7 @@ Every check returns a Check with a short explanation staff can read; none reject
 """
 
 import datetime
+import json
 from dataclasses import asdict, dataclass
 
 from django.db import models
@@ -35,6 +36,14 @@ REQUIRED_YEARS = {
     Qualification.DOCTOR: 0,
     Qualification.OTHER_INTERMEDIATE: 0,
 }
+
+
+def form_rules():
+    """What the application form's script needs to tell the work-years result as the candidate types."""
+    return {
+        "required_years": json.dumps({str(key): years for key, years in REQUIRED_YEARS.items()}),
+        "certificate_qualification": str(Qualification.OTHER_INTERMEDIATE),
+    }
 
 
 @dataclass(frozen=True)
