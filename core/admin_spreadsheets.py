@@ -23,9 +23,10 @@ from django.urls import path, reverse
 from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.module_loading import import_string
+from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from import_export.forms import ImportForm
+from import_export.forms import ImportForm, SelectableFieldsExportForm
 from import_export_extensions.models import ExportJob, ImportJob
 
 from .admin_readonly import ReadOnlyAdminMixin
@@ -283,11 +284,24 @@ class BackgroundImportMixin(JobPagesMixin):
         return HttpResponseRedirect(job_url(job))
 
 
+class ColumnNamesExportForm(SelectableFieldsExportForm):
+    """The export form whose field boxes are labelled with the columns' own names, in the admin's language
+    (the library writes "Reference (参考号)": the attribute's English name, then the column's)."""
+
+    def _get_field_label(self, resource, field_name):
+        field = resource.fields.get(field_name)
+        if field is not None and field.column_name and field.column_name != field_name:
+            return capfirst(str(field.column_name))
+        return super()._get_field_label(resource, field_name)
+
+
 class BackgroundExportMixin(JobPagesMixin):
     """Put before ExportMixin. The export form is checked here; when the changelist's export queryset (office
     scope, filters, search) has more rows than the threshold, the worker writes the file. The job keeps the
     primary keys of those rows (the library's way of carrying the changelist to the worker); the worker applies
     the creator's office scope again."""
+
+    export_form_class = ColumnNamesExportForm
 
     def get_urls(self):
         prefix = f"{self.opts.app_label}_{self.opts.model_name}_export_job"
