@@ -150,3 +150,14 @@ def test_a_screened_refund_is_verified_from_the_list(client, urumqi, reviewer_ur
     assert form.fields["method"].initial == "screened_list"
     post_step(client, ticket, "verify-escalate", {"method": "screened_list", "note": "on the list"})
     assert Ticket.objects.get(pk=ticket.pk).status == Status.ESCALATED
+
+
+def test_labels_end_with_a_full_width_colon_in_chinese(client, urumqi, reviewer_urumqi):
+    from django.conf import settings
+
+    ticket = open_ticket(Kind.PASSWORD_RESET, urumqi)
+    client.force_login(reviewer_urumqi)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    page = client.get(step_url(ticket, "verify-reset-complete")).content.decode()
+    assert "身份核验方式：</legend>" in page or "身份核验方式：</label>" in page
+    assert "身份核验方式:" not in page
