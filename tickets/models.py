@@ -203,6 +203,11 @@ class Ticket(models.Model):
         return getattr(self, DETAIL_RELATED_NAME[self.kind])
 
     @property
+    def is_screened_refund(self):
+        """A refund the system-screened duplicate-payment list opened: the candidate filed nothing and need not come."""
+        return self.kind == Kind.REFUND and self.refund.source == Refund.Source.SCREENED_LIST
+
+    @property
     def is_overdue(self):
         return self.status in OPEN_STATUSES and self.due_at is not None and self.due_at < timezone.now()
 

@@ -38,7 +38,6 @@ from .models import (
     Exemption,
     InfoChange,
     Kind,
-    Refund,
     Status,
     Ticket,
     TicketClosed,
@@ -123,10 +122,6 @@ class VerifyMethod(models.TextChoices):
     OTHER = "other", _("Other (say how)")
 
 
-def is_screened_refund(ticket):
-    return ticket.kind == Kind.REFUND and ticket.refund.source == Refund.Source.SCREENED_LIST
-
-
 class VerifyForm(StepForm):
     method = forms.ChoiceField(
         label=_("How the identity was verified"),
@@ -139,7 +134,7 @@ class VerifyForm(StepForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         method = self.fields["method"]
-        if is_screened_refund(self.ticket):
+        if self.ticket.is_screened_refund:
             method.initial = VerifyMethod.SCREENED_LIST  # the candidate filed nothing and does not come
         else:
             method.choices = [choice for choice in method.choices if choice[0] != VerifyMethod.SCREENED_LIST]

@@ -161,3 +161,13 @@ def test_labels_end_with_a_full_width_colon_in_chinese(client, urumqi, reviewer_
     page = client.get(step_url(ticket, "verify-reset-complete")).content.decode()
     assert "身份核验方式：</legend>" in page or "身份核验方式：</label>" in page
     assert "身份核验方式:" not in page
+
+
+def test_a_screened_refunds_status_page_asks_for_no_visit(client, urumqi):
+    ticket = screened_refund(urumqi)
+    page = client.get(f"/en/requests/status/{ticket.status_token}/").content.decode()
+    assert "Registered from the duplicate-payment list" in page and "you need not come" in page
+    assert "Submitted: come to the office in person" not in page and "In-person form to print" not in page
+    own = open_ticket(Kind.REFUND, urumqi)
+    page = client.get(f"/en/requests/status/{own.status_token}/").content.decode()
+    assert "Submitted: come to the office in person" in page and "In-person form to print" in page
