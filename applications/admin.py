@@ -9,12 +9,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ExportMixin, ImportMixin
-from import_export.forms import ConfirmImportForm, ImportForm
+from import_export.forms import ConfirmImportForm
 
 from core import audit, id_numbers
-from core.admin_filters import DueFilter
+from core.admin_filters import DefaultChoiceFilter, DueFilter, WorkFilter
 from core.admin_readonly import ReadOnlyAdminMixin
-from core.admin_spreadsheets import BackgroundExportMixin, BackgroundImportMixin
+from core.admin_spreadsheets import BackgroundExportMixin, BackgroundImportMixin, FormatFromFileImportForm
 from core.references import is_valid_reference, normalize_reference
 from core.templatetags.portal import moment
 from offices.admin_scoping import OfficeScopedAdmin
@@ -47,6 +47,7 @@ class ExamSessionAdmin(admin.ModelAdmin):
                     "registration_opens",
                     "registration_closes",
                     "payment_closes",
+                    "fee_per_subject",
                     "realname_auth_last_day",
                     "payments_final_at",
                 )
@@ -56,7 +57,10 @@ class ExamSessionAdmin(admin.ModelAdmin):
             _("In-person deadlines"),
             {"fields": ("exemption_deadline", "info_change_deadline", "duplicate_list_due")},
         ),
-        (_("Exam"), {"fields": ("admit_card_from", "admit_card_to", "exam_first_day", "exam_last_day")}),
+        (
+            _("Exam"),
+            {"fields": ("admit_card_from", "admit_card_to", "admit_card_announced", "exam_first_day", "exam_last_day")},
+        ),
         (
             _("Review rules"),
             {
@@ -156,6 +160,7 @@ FLAG_BADGES = (
     ("flag_documents", _("uploads"), "amber"),
     ("flag_identity", _("identity"), "amber"),
     ("flag_duplicate", _("second application"), "amber"),
+    ("flag_certificate", _("certificate"), "amber"),
 )
 REVIEWED_STATUSES = (Status.APPROVED, Status.REJECTED, Status.PAID, Status.LAPSED)
 
@@ -193,6 +198,26 @@ class AttentionFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SessionFilter(DefaultChoiceFilter):
+    """The current session by default (last year's lapsed rows are not today's work); any other, or all."""
+
+    title = _("exam session")
+    parameter_name = "session"
+
+    def lookups(self, request, model_admin):
+        self.sessions = list(ExamSession.objects.order_by("-year").values_list("pk", "year", "is_current"))
+        return [*((str(pk), str(year)) for pk, year, _current in self.sessions), ("all", _("All"))]
+
+    def default_value(self):
+        return next((str(pk) for pk, _year, current in self.sessions if current), None)
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value != "all" and value.isdigit():
+            return queryset.filter(session_id=int(value))
+        return queryset
+
+
 class ApplicationEventInline(ReadOnlyAdminMixin, MaskedTextInlineMixin, admin.TabularInline):
     model = ApplicationEvent
     fields = ("at", "by", "actor", "from_status", "to_status", "note")
@@ -221,7 +246,16 @@ class ApplicationAdmin(
 
     resource_classes = [ApplicationExportResource]
     list_display = ("reference", "masked_document_number", "candidate_name", "qualification", "flags", "status", "due")
-    list_filter = ("status", FlagFilter, DueFilter, AttentionFilter, "qualification", "office", "session")
+    list_filter = (
+        SessionFilter,
+        WorkFilter,
+        "status",
+        FlagFilter,
+        DueFilter,
+        AttentionFilter,
+        "qualification",
+        "office",
+    )
     list_select_related = ("candidate", "office")
     search_fields = ("reference",)  # shows the search box; get_search_results decides how to search
     search_help_text = _("Reference, full document number (exact) or name.")
@@ -429,7 +463,7 @@ class ApplicationAdmin(
 # Payments -----------------------------------------------------------------------------------------------
 
 
-class PaymentImportForm(ImportForm):
+class PaymentImportForm(FormatFromFileImportForm):
     session = forms.ModelChoiceField(
         queryset=ExamSession.objects.all(),
         label=_("Exam session of this payment list"),

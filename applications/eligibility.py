@@ -4,6 +4,7 @@ Every check returns a Check with a short explanation staff can read; none reject
 """
 
 import datetime
+import json
 from dataclasses import asdict, dataclass
 
 from django.db import models
@@ -35,6 +36,14 @@ REQUIRED_YEARS = {
     Qualification.DOCTOR: 0,
     Qualification.OTHER_INTERMEDIATE: 0,
 }
+
+
+def form_rules():
+    """What the application form's script needs to tell the work-years result as the candidate types."""
+    return {
+        "required_years": json.dumps({str(key): years for key, years in REQUIRED_YEARS.items()}),
+        "certificate_qualification": str(Qualification.OTHER_INTERMEDIATE),
+    }
 
 
 @dataclass(frozen=True)
@@ -78,16 +87,25 @@ def work_years_check(qualification: str, months: int | None, exam_year: int, *, 
     }
     ok = months >= required * 12
     if qualification == Qualification.OTHER_INTERMEDIATE:
-        return Check(
-            "work_years",
-            False,
-            _("%(qualification)s: no work years needed, but staff must check the certificate.") % params,
-        )
+        # No work years are needed: what staff check is the certificate (certificate_check), not a shortfall.
+        return Check("work_years", True, _("%(qualification)s: no work years needed.") % params)
     if ok:
         message = _("%(qualification)s needs %(required)d years; %(counted)s counted to %(end)s (%(source)s).")
     else:
         message = _("%(qualification)s needs %(required)d years; only %(counted)s counted to %(end)s (%(source)s).")
     return Check("work_years", ok, message % params)
+
+
+def certificate_check(qualification: str) -> Check | None:
+    """Holders of an economics, statistics or audit intermediate qualification: their own check, the certificate
+    to verify (not the work years, which they do not need). None for every other qualification."""
+    if qualification != Qualification.OTHER_INTERMEDIATE:
+        return None
+    return Check(
+        "certificate",
+        False,
+        _("Certificate to verify: the intermediate economics, statistics or audit qualification certificate."),
+    )
 
 
 def continuing_education_check(professional: int, public: int, session) -> Check:

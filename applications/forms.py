@@ -47,8 +47,20 @@ class IdentityForm(forms.Form):
     name = PersonNameField(label=_("Name"), help_text=_("As written on your identity document."))
     document_type = forms.ChoiceField(label=_("Identity document"), choices=id_numbers.DocumentType.choices)
     document_number = forms.CharField(label=_("Document number"), max_length=32)
-    birth_date = forms.DateField(label=_("Birth date"), widget=DateInput)
-    gender = forms.ChoiceField(label=_("Gender"), choices=_gender_choices, widget=forms.RadioSelect)
+    # An 18-character number says both: they are taken from it when left empty (and checked against it when given).
+    birth_date = forms.DateField(
+        label=_("Birth date"),
+        widget=DateInput,
+        required=False,
+        help_text=_("Taken from an 18-character ID number when left empty; required for other documents."),
+    )
+    gender = forms.ChoiceField(
+        label=_("Gender"),
+        choices=_gender_choices,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text=_("Taken from an 18-character ID number when left empty; required for other documents."),
+    )
     nationality = forms.CharField(
         label=_("Nationality"),
         max_length=64,
@@ -69,6 +81,7 @@ class IdentityForm(forms.Form):
         cleaned = self.cleaned_data
         document_type, number = cleaned.get("document_type"), cleaned.get("document_number")
         if not (document_type and number):
+            self.require_birth_date_and_gender()
             return
         try:
             parsed = id_numbers.parse_document(document_type, number)
@@ -76,6 +89,11 @@ class IdentityForm(forms.Form):
             self.add_error("document_number", error)
             return
         cleaned["document_number"] = parsed.number
+        if parsed.birth_date and not cleaned.get("birth_date") and "birth_date" not in self.errors:
+            cleaned["birth_date"] = parsed.birth_date
+        if parsed.gender and not cleaned.get("gender"):
+            cleaned["gender"] = parsed.gender
+        self.require_birth_date_and_gender()
         if parsed.birth_date and cleaned.get("birth_date") and cleaned["birth_date"] != parsed.birth_date:
             self.add_error(
                 "birth_date",
@@ -99,6 +117,12 @@ class IdentityForm(forms.Form):
                 "nationality",
                 ValidationError(_("Enter the nationality shown on your document."), code="nationality_required"),
             )
+
+    def require_birth_date_and_gender(self):
+        """A document whose number does not say them (passport, old permanent-residence card): they are asked."""
+        for name in ("birth_date", "gender"):
+            if not self.cleaned_data.get(name) and name not in self.errors:
+                self.add_error(name, ValidationError(self.fields[name].error_messages["required"], code="required"))
 
     def is_foreign(self):
         return self.cleaned_data.get("document_type") in id_numbers.FOREIGN_DOCUMENTS

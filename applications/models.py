@@ -74,6 +74,11 @@ class ExamSession(models.Model):
     exam_last_day = models.DateField(_("last exam day"))
     admit_card_from = models.DateField(_("admit card printing from"))
     admit_card_to = models.DateField(_("admit card printing to"))
+    admit_card_announced = models.BooleanField(
+        _("admit card printing dates announced"),
+        default=False,
+        help_text=_("Until ticked, candidates read the printing dates as expected, to be announced (FAQ 16)."),
+    )
 
     info_change_deadline = models.DateField(
         _("personal-info change deadline"),
@@ -111,6 +116,16 @@ class ExamSession(models.Model):
     )
     ce_public_credits = models.PositiveSmallIntegerField(_("continuing education: public credits"), default=30)
     review_sla_workdays = models.PositiveSmallIntegerField(_("review time (working days)"), default=2)
+    fee_per_subject = models.DecimalField(
+        _("fee per subject"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_(
+            "As the registration notice says; the payment import flags amounts that differ. Empty: not checked."
+        ),
+    )
     payments_final_at = models.DateTimeField(
         _("final payment import done at"),
         null=True,
@@ -222,6 +237,12 @@ class ExamSession(models.Model):
     def end_of(self, day):
         return workdays.end_of_day(day)
 
+    def admit_card_label(self):
+        """The admit-card dates are expected ones until staff mark them announced (FAQ 16: 3 to 5 days before)."""
+        if self.admit_card_announced:
+            return _("Admit card printing")
+        return _("Admit card printing (expected; the exact dates will be announced)")
+
     def key_dates(self):
         """[(label, start, end)] of the session, in the order a candidate meets them."""
         return [
@@ -230,7 +251,7 @@ class ExamSession(models.Model):
             (_("Online real-name authentication: last day to apply"), None, self.realname_auth_last_day),
             (_("Subject exemption and foreign candidates: in person until"), None, self.exemption_deadline),
             (_("Personal-information change after payment: in person until"), None, self.info_change_deadline),
-            (_("Admit card printing"), self.admit_card_from, self.admit_card_to),
+            (self.admit_card_label(), self.admit_card_from, self.admit_card_to),
             (_("Exam"), self.exam_first_day, self.exam_last_day),
         ]
 
@@ -256,7 +277,7 @@ class ExamSession(models.Model):
                 self.end_of(self.info_change_deadline),
             ),
             (
-                _("Admit card printing"),
+                self.admit_card_label(),
                 datetime.datetime.combine(self.admit_card_from, datetime.time(), tzinfo=workdays.BEIJING),
                 self.end_of(self.admit_card_to),
             ),
@@ -360,6 +381,10 @@ InvalidTransition = Refused
 class ApplicationQuerySet(OfficeScopedQuerySet):
     def open_for_review(self):
         return self.filter(status__in=OPEN_STATUSES)
+
+    def open_work(self):
+        """What the office still acts on: reviews, and approved applications waiting for their payment."""
+        return self.filter(status__in=(*OPEN_STATUSES, Status.RETURNED, Status.APPROVED))
 
     def due_today(self, now=None):
         start, end = workdays.day_bounds(now or timezone.now())
@@ -473,6 +498,7 @@ class Application(models.Model):
     flag_documents = models.BooleanField(_("upload missing or unreadable"), default=False)
     flag_identity = models.BooleanField(_("identity mismatch"), default=False)
     flag_duplicate = models.BooleanField(_("second application"), default=False)
+    flag_certificate = models.BooleanField(_("certificate to verify"), default=False)
 
     objects = ApplicationQuerySet.as_manager()
     office_lookup = "office"
@@ -532,6 +558,18 @@ class Application(models.Model):
             return self.verified_insured_months, _("verified social-insurance months")
         return self.claimed_insured_months, _("claimed social-insurance months")
 
+    @property
+    def subjects_paid_for(self):
+        """The subjects the fee is paid for: those chosen, Financial Management not when it is exempt."""
+        management = self.subject_management and not self.management_exempt
+        return sum((self.subject_practice, management, self.subject_law))
+
+    def expected_fee(self, session):
+        """The fee of this application, or None when the session names no fee per subject."""
+        if session.fee_per_subject is None:
+            return None
+        return session.fee_per_subject * self.subjects_paid_for
+
     def run_checks(self, other_references=None):
         """Compute every automatic check and the flags staff filter on (no saving). `other_references`: the
         references of the candidate's other live applications of the session, when the caller has them
@@ -553,6 +591,9 @@ class Application(models.Model):
             self._duplicate_check(other_references),
         ]
         results[1] = eligibility.Check("insured_months", results[1].ok, results[1].message)
+        certificate = eligibility.certificate_check(self.qualification)
+        if certificate is not None:
+            results.append(certificate)
         self.checks = [check.as_dict() for check in results]
         failed = {check.code for check in results if not check.ok}
         self.flag_young = "young" in failed
@@ -561,6 +602,7 @@ class Application(models.Model):
         self.flag_documents = "documents" in failed
         self.flag_identity = "identity" in failed
         self.flag_duplicate = "duplicate" in failed
+        self.flag_certificate = "certificate" in failed
         return results
 
     def _documents_check(self):
@@ -835,6 +877,7 @@ FLAG_FIELDS = (
     "flag_documents",
     "flag_identity",
     "flag_duplicate",
+    "flag_certificate",
 )
 
 

@@ -40,13 +40,6 @@ def latest_applications(session, numbers, *, lock=False):
     return latest
 
 
-def unmatched(session, payments):
-    """The payments that match no application of the session (the dry run's list); nothing is locked."""
-    numbers = [id_numbers.normalize(payment.document_number) for payment in payments]
-    latest = latest_applications(session, numbers)
-    return [payment for payment, number in zip(payments, numbers, strict=True) if number not in latest]
-
-
 def apply_payments(session, payments, now=None):
     """Match and apply saved payments of `session` in their order; returns {"paid", "unmatched", "not_applied"}
     counts. Safe to run again on the same rows: a payment already applied changes nothing."""
@@ -59,6 +52,53 @@ def apply_payments(session, payments, now=None):
     return outcome
 
 
+# What happens to one payment (the preview says it, the import does it).
+PAYS, ALREADY_PAID, UNMATCHED, LATE, FUTURE, NOT_APPROVED = (
+    "pays",
+    "already_paid",
+    "unmatched",
+    "late",
+    "future",
+    "not_approved",
+)
+
+
+def decide(payment, match, state, session, now):
+    """(outcome, note) of one payment given its application's (status, payment code) as the list leaves it so far;
+    the note is what the payment row keeps ("" when it is applied, or was applied before)."""
+    if match is None:
+        return UNMATCHED, _("No application of this session has this document number.")
+    status, code = state
+    if payment.paid_at > now:
+        return FUTURE, _("Payment time in the future: refused.")
+    if payment.paid_at > session.payment_closes:
+        return LATE, _("Paid after payment closed: not applied.")
+    if status in (Status.APPROVED, Status.LAPSED):
+        return PAYS, ""
+    if status == Status.PAID:
+        return ALREADY_PAID, "" if code == payment.payment_code else _("Application already paid.")
+    return NOT_APPROVED, _("Application is not approved (%(status)s).") % {"status": Status(status).label}
+
+
+def preview(session, payments, now=None):
+    """What importing `payments` would do, per payment in the list's order, reading only (the dry run):
+    [(payment, outcome, note, application or None, expected fee or None)]."""
+    now = now or timezone.now()
+    numbers = [id_numbers.normalize(payment.document_number) for payment in payments]
+    latest = latest_applications(session, numbers)
+    applications = Application.objects.select_related("office").in_bulk([pk for pk, _s, _c in latest.values()])
+    state = {pk: [status, code] for pk, status, code in latest.values()}
+    rows = []
+    for payment, number in zip(payments, numbers, strict=True):
+        match = latest.get(number)
+        outcome, note = decide(payment, match, state[match[0]] if match else None, session, now)
+        application = applications[match[0]] if match else None
+        if outcome == PAYS:
+            state[match[0]] = [Status.PAID, payment.payment_code]
+        rows.append((payment, outcome, note, application, application.expected_fee(session) if application else None))
+    return rows
+
+
 def _apply_chunk(session, payments, now):
     numbers = [id_numbers.normalize(payment.document_number) for payment in payments]
     latest = latest_applications(session, numbers, lock=True)
@@ -67,21 +107,13 @@ def _apply_chunk(session, payments, now):
     for payment, number in zip(payments, numbers, strict=True):
         match = latest.get(number)
         payment.application_id = match[0] if match else None
-        status, code = state[payment.application_id] if match else (None, None)
-        if match is None:
-            payment.note = _("No application of this session has this document number.")
+        decision, payment.note = decide(payment, match, state[match[0]] if match else None, session, now)
+        if decision == UNMATCHED:
             outcome["unmatched"] += 1
             continue
-        if payment.paid_at > session.payment_closes:
-            payment.note = _("Paid after payment closed: not applied.")
-        elif status in (Status.APPROVED, Status.LAPSED):
-            to_pay.append((payment, status))
+        if decision == PAYS:
+            to_pay.append((payment, state[payment.application_id][0]))
             state[payment.application_id] = [Status.PAID, payment.payment_code]
-            payment.note = ""
-        elif status == Status.PAID:
-            payment.note = "" if code == payment.payment_code else _("Application already paid.")
-        else:
-            payment.note = _("Application is not approved (%(status)s).") % {"status": Status(status).label}
         outcome["not_applied" if payment.note else "paid"] += 1
     if to_pay:
         _mark_paid(to_pay, now)

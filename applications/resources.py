@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 from import_export.results import RowResult
@@ -25,6 +26,23 @@ PAYMENT_HEADER_ALIASES = {
     "payment_code": ("payment code", "缴费编码", "缴费编号", "订单号", "支付流水号"),
 }
 PAYMENT_COLUMNS = tuple(PAYMENT_HEADER_ALIASES)
+# What the dry run says each row will do (applications/payments.py decide).
+PREVIEW_LABELS = {
+    payments.PAYS: _("Pays"),
+    payments.ALREADY_PAID: _("Already paid"),
+    payments.UNMATCHED: _("Unmatched: no application for this number in the session"),
+    payments.LATE: _("Paid after payment close: not applied"),
+    payments.FUTURE: _("Payment time in the future: refused"),
+    payments.NOT_APPROVED: _("Application not approved: not applied"),
+}
+# The preview's column headers, in the order of the resource's fields.
+PAYMENT_COLUMN_LABELS = {
+    "payment_code": _("payment code"),
+    "document_number": _("document number"),
+    "name": _("name"),
+    "amount": _("amount"),
+    "paid_at": _("paid at"),
+}
 
 
 class DocumentNumberWidget(widgets.CharWidget):
@@ -119,6 +137,7 @@ class PaymentResource(BackgroundResource, resources.ModelResource):
         self.unmatched_rows = []  # (masked document number, name)
         self.known = {}  # payment code → the payment imported before, or met earlier in this file
         self.payments = []  # the file's valid rows, in order: matched (and applied) after the import
+        self.row_results = []  # their rows of the preview, which the dry run tells what will happen
 
     @classmethod
     def get_display_name(cls):
@@ -171,13 +190,14 @@ class PaymentResource(BackgroundResource, resources.ModelResource):
         # A second row with the same code is the same payment (bulk mode saves new rows in batches).
         self.known.setdefault(payment.payment_code, payment)
         self.payments.append(payment)
+        self.row_results.append(row_result)
 
     def after_import(self, dataset, result, **kwargs):
         super().after_import(dataset, result, **kwargs)
         if kwargs.get("dry_run"):
-            # The preview changes nothing; it only lists the rows that match no application.
-            for payment in payments.unmatched(self.session, self.payments):
-                self.add_unmatched(payment)
+            # The preview changes nothing: it says per row what the import will do, and counts it.
+            result.payment_counts = self.preview_rows()
+            result.payment_headers = [PAYMENT_COLUMN_LABELS.get(header, header) for header in result.diff_headers]
         elif not result.has_errors():
             # Applied on every import, unchanged rows too: applying is safe to repeat, and an application
             # approved since the last import of the same list becomes paid now.
@@ -188,6 +208,30 @@ class PaymentResource(BackgroundResource, resources.ModelResource):
                     self.add_unmatched(payment)
         result.payment_outcome = dict(self.outcome)
         result.unmatched_rows = list(self.unmatched_rows)  # listed by a job's page (core.spreadsheet_jobs)
+
+    def preview_rows(self):
+        """Put on each preview row what importing it will do (payments.preview); returns the counts."""
+        counts = {outcome: 0 for outcome in PREVIEW_LABELS}
+        counts["amount_differs"] = 0
+        rows = payments.preview(self.session, self.payments)
+        for row_result, (payment, outcome, _note, application, fee) in zip(self.row_results, rows, strict=True):
+            counts[outcome] += 1
+            if outcome == payments.UNMATCHED:
+                self.add_unmatched(payment)
+            text = PREVIEW_LABELS[outcome]
+            if application is not None:
+                text = gettext("%(outcome)s: %(reference)s (%(office)s)") % {
+                    "outcome": text,
+                    "reference": application.reference,
+                    "office": application.office.name_zh,
+                }
+            row_result.payment_outcome = outcome
+            row_result.payment_outcome_text = text
+            row_result.payment_amount_note = ""
+            if fee is not None and payment.amount != fee:
+                counts["amount_differs"] += 1
+                row_result.payment_amount_note = gettext("Amount differs from the fee (%(fee)s).") % {"fee": fee}
+        return counts
 
     def add_unmatched(self, payment):
         self.outcome["unmatched"] += 1

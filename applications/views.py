@@ -15,6 +15,7 @@ from django_ratelimit.decorators import ratelimit
 
 from core import id_numbers
 
+from .eligibility import form_rules
 from .forms import ApplicationForm, EditApplicationForm, StatusLookupForm, WithdrawForm
 from .models import EDITABLE_BY_CANDIDATE, Application, ExamSession, InvalidTransition, Status
 
@@ -98,7 +99,9 @@ def apply(request):
         return render(request, "applications/apply_closed.html", {"session": session, "now": timezone.now()})
     if request.method != "POST":
         form = ApplicationForm(session=session, language=page_language())
-        return render(request, "applications/apply.html", {"form": form, "session": session})
+        return render(
+            request, "applications/apply.html", {"form": form, "session": session, "eligibility": form_rules()}
+        )
 
     form = ApplicationForm(request.POST, request.FILES, session=session, language=page_language())
     previous = form.previous_submission()
@@ -111,7 +114,7 @@ def apply(request):
             form.add_error(None, str(refusal))
         else:
             return redirect("applications:confirmation", token=application.status_token)
-    return render(request, "applications/apply.html", {"form": form, "session": session})
+    return render(request, "applications/apply.html", {"form": form, "session": session, "eligibility": form_rules()})
 
 
 @never_cache

@@ -23,8 +23,10 @@ from django.urls import path, reverse
 from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.module_loading import import_string
+from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from import_export.forms import ImportForm, SelectableFieldsExportForm
 from import_export_extensions.models import ExportJob, ImportJob
 
 from .admin_readonly import ReadOnlyAdminMixin
@@ -145,9 +147,34 @@ class JobPagesMixin:
         return TemplateResponse(request, self.job_template, context)
 
 
+class FormatFromFileImportForm(ImportForm):
+    """The import form whose format is, unless staff choose another, the type of the file they chose (its
+    extension): the first choice says so, and nobody has to pick "xlsx" for a .xlsx file."""
+
+    def __init__(self, formats, resources, **kwargs):
+        super().__init__(formats, resources, **kwargs)
+        field = self.fields["format"]
+        field.required = False
+        field.choices = [("", _("The file's type")), *[choice for choice in field.choices if choice[0] != ""]]
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("import_file")
+        if not data.get("format") and upload is not None:
+            extension = PurePath(upload.name).suffix.lstrip(".").lower()
+            titles = {str(title).lower(): value for value, title in self.fields["format"].choices if value != ""}
+            if extension in titles:
+                data["format"] = titles[extension]
+            else:
+                self.add_error("format", _("Choose the format: the file's type is not one of them."))
+        return data
+
+
 class BackgroundImportMixin(JobPagesMixin):
     """Put before ImportMixin. The file is read once here to count its rows; a small one goes on to the usual
     dry-run page unchanged, a large one is stored and checked by the worker, then confirmed on the job's page."""
+
+    import_form_class = FormatFromFileImportForm
 
     def get_urls(self):
         prefix = f"{self.opts.app_label}_{self.opts.model_name}_import_job"
@@ -257,11 +284,24 @@ class BackgroundImportMixin(JobPagesMixin):
         return HttpResponseRedirect(job_url(job))
 
 
+class ColumnNamesExportForm(SelectableFieldsExportForm):
+    """The export form whose field boxes are labelled with the columns' own names, in the admin's language
+    (the library writes "Reference (参考号)": the attribute's English name, then the column's)."""
+
+    def _get_field_label(self, resource, field_name):
+        field = resource.fields.get(field_name)
+        if field is not None and field.column_name and field.column_name != field_name:
+            return capfirst(str(field.column_name))
+        return super()._get_field_label(resource, field_name)
+
+
 class BackgroundExportMixin(JobPagesMixin):
     """Put before ExportMixin. The export form is checked here; when the changelist's export queryset (office
     scope, filters, search) has more rows than the threshold, the worker writes the file. The job keeps the
     primary keys of those rows (the library's way of carrying the changelist to the worker); the worker applies
     the creator's office scope again."""
+
+    export_form_class = ColumnNamesExportForm
 
     def get_urls(self):
         prefix = f"{self.opts.app_label}_{self.opts.model_name}_export_job"

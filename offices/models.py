@@ -59,6 +59,11 @@ class Office(models.Model):
     def hours(self):
         return self._localized("hours")
 
+    def missing_contact_data(self):
+        """What candidates need and the office's row lacks: phone, street address, office hours (labels)."""
+        wanted = (("phone", _("phone")), ("address_zh", _("street address")), ("hours_zh", _("office hours")))
+        return [label for field, label in wanted if not getattr(self, field).strip()]
+
 
 class Role(models.TextChoices):
     REVIEWER = "reviewer", _("Reviewer")

@@ -15,6 +15,7 @@ from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper,
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import (
@@ -341,7 +342,19 @@ def regional_table(user, now=None, order=None):
         {"key": key, "label": label, "sort": f"-{key}" if order == key else key, "sorted": order_key == key}
         for key, label in REGIONAL_COLUMNS
     ]
-    return {"columns": columns, "rows": rows, "totals": totals, "warnings": warnings(offices, session, now)}
+    return {
+        "columns": columns,
+        "rows": rows,
+        "totals": totals,
+        "warnings": warnings(offices, session, now),
+        "offices_missing_data": offices_missing_data(offices),
+    }
+
+
+def offices_missing_data(offices):
+    """[(office, what is missing)] of the offices whose directory entry candidates cannot use in full."""
+    missing = ((office, office.missing_contact_data()) for office in offices)
+    return [(office, gettext(", ").join(str(label) for label in labels)) for office, labels in missing if labels]
 
 
 def _column_source(key):
@@ -356,15 +369,12 @@ def _column_source(key):
 
 
 def warnings(offices, session, now):
-    """What the regional office must fix: offices without phone or address, the duplicate-payment list not
-    imported by its due date, the final payment import not marked."""
+    """What the regional office must fix: the duplicate-payment list not imported by its due date, the final
+    payment import not marked."""
     today = timezone.localtime(now, workdays.BEIJING).date()
     result = []
     # The calendar's unknown years are the alert above the dashboard (PortalAdminSite.index), for every staff
-    # member: not repeated here.
-    for office in offices:
-        if not office.phone or not (office.address_zh and office.address_en):
-            result.append(_("%(office)s has no phone number or address for candidates.") % {"office": office})
+    # member, and the offices' missing contact data is a list of its own (offices_missing_data): not repeated here.
     if session is not None:
         session.fill_defaults()
         due = session.duplicate_list_due

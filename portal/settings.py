@@ -163,6 +163,8 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# One date format in both languages (2024-07-02 18:00): portal/formats/.
+FORMAT_MODULE_PATH = ["portal.formats"]
 # Official deadlines are Beijing time (never Asia/Urumqi).
 TIME_ZONE = "Asia/Shanghai"
 USE_TZ = True

@@ -1,9 +1,11 @@
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 
 from applications.models import ExamSession
 
+from . import placeholders
 from .models import HelpEntry
 
 
@@ -17,7 +19,13 @@ def home(request):
 
 
 def help_page(request):
-    return render(request, "public/help.html", {"entries": HelpEntry.objects.filter(published=True)})
+    """The published help entries, their date placeholders filled from the current session (public/placeholders.py)."""
+    values = placeholders.session_values(ExamSession.objects.current(), get_language())
+    entries = list(HelpEntry.objects.filter(published=True))
+    for entry in entries:
+        entry.shown_question = placeholders.fill(entry.question, values)
+        entry.shown_answer = placeholders.fill(entry.answer, values)
+    return render(request, "public/help.html", {"entries": entries})
 
 
 @never_cache

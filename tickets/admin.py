@@ -13,7 +13,7 @@ from import_export.admin import ImportMixin
 from applications.admin_candidate import CandidateColumnsMixin, MaskedTextInlineMixin
 from applications.models import Candidate, ExamSession
 from core import audit, id_numbers
-from core.admin_filters import DueFilter
+from core.admin_filters import DueFilter, WorkFilter
 from core.admin_readonly import ReadOnlyAdminMixin
 from core.admin_spreadsheets import BackgroundImportMixin
 from core.references import is_valid_reference, normalize_reference
@@ -210,7 +210,7 @@ class TicketAdmin(ReadOnlyAdminMixin, CandidateColumnsMixin, OfficeScopedAdmin):
     office_column = "office"
 
     list_display = ("reference", "kind", "masked_document_number", "candidate_name", "status", "due", "assigned_to")
-    list_filter = ("kind", "status", DueFilter, AssigneeFilter, "office")
+    list_filter = (WorkFilter, "kind", "status", DueFilter, AssigneeFilter, "office")
     list_select_related = ("candidate", "office", "assigned_to")
     search_fields = ("reference",)  # shows the search box; get_search_results decides how to search
     search_help_text = _("Reference (typed or scanned: opens the request), full document number (exact) or name.")

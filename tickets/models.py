@@ -104,6 +104,9 @@ class TicketQuerySet(OfficeScopedQuerySet):
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
 
+    def open_work(self):
+        return self.open()
+
     def overdue(self, now=None):
         return self.open().filter(due_at__lt=now or timezone.now())
 
@@ -198,6 +201,11 @@ class Ticket(models.Model):
     def detail(self):
         """The kind's detail row (password reset, info change, ...)."""
         return getattr(self, DETAIL_RELATED_NAME[self.kind])
+
+    @property
+    def is_screened_refund(self):
+        """A refund the system-screened duplicate-payment list opened: the candidate filed nothing and need not come."""
+        return self.kind == Kind.REFUND and self.refund.source == Refund.Source.SCREENED_LIST
 
     @property
     def is_overdue(self):

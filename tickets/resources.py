@@ -127,6 +127,24 @@ def sync_refund_ticket(row, application, now=None):
     return ticket, outcome
 
 
+def preview_text(action, ticket, application):
+    """What the import will do with a matched row of the list, in words for the preview."""
+    if action == "create":
+        return gettext("Opens a refund request (application %(ref)s, %(office)s)") % {
+            "ref": application.reference,
+            "office": application.office.name_zh,
+        }
+    if action == "attach":
+        return gettext("Completes the refund request %(ref)s the candidate filed (%(office)s)") % {
+            "ref": ticket.reference,
+            "office": application.office.name_zh,
+        }
+    return gettext("Updates the refund request %(ref)s (%(office)s)") % {
+        "ref": ticket.reference,
+        "office": application.office.name_zh,
+    }
+
+
 class DuplicatePaymentResource(BackgroundResource, resources.ModelResource):
     """One row per candidate of the system-screened duplicate-payment list of the current session.
 
@@ -185,13 +203,19 @@ class DuplicatePaymentResource(BackgroundResource, resources.ModelResource):
         application = match_application(self.session, instance.document_number)
         if application is None:
             self.outcome["unmatched"].append((id_numbers.mask("", instance.document_number), instance.name))
+            row_result.refund_outcome = "unmatched"
+            row_result.refund_outcome_text = gettext("Unmatched: no application of this session has this number")
             if not kwargs.get("dry_run"):
                 note = gettext("No application of this session has this document number.")
                 DuplicatePayment.objects.filter(pk=instance.pk).update(ticket=None, note=note)
             return
         self.outcome["matched"] += 1
         if kwargs.get("dry_run"):
-            return  # the preview changes no ticket
+            # The preview changes no ticket: it says which request the row will open, update or complete.
+            ticket, action = refund_ticket_for(instance, application)
+            row_result.refund_outcome = action
+            row_result.refund_outcome_text = preview_text(action, ticket, application)
+            return
         _ticket, outcome = sync_refund_ticket(instance, application)
         self.outcome[outcome] += 1
 

@@ -15,6 +15,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -110,18 +111,72 @@ class RejectForm(RequiredNoteForm):
     )
 
 
+class VerifyMethod(models.TextChoices):
+    """The standard ways the counter checks identity; “other” asks for a few words."""
+
+    ID_CARD = "id_card", _("Resident ID card original checked")
+    ID_CARD_READER = "id_card_reader", _("Resident ID card read with the card reader")
+    PASSPORT = "passport", _("Passport original checked")
+    PERMIT = "permit", _("Travel permit or residence permit (Hong Kong, Macao, Taiwan) original checked")
+    SCREENED_LIST = "screened_list", _("On the system-screened duplicate-payment list (no visit needed)")
+    OTHER = "other", _("Other (say how)")
+
+
 class VerifyForm(StepForm):
-    how = forms.CharField(
+    method = forms.ChoiceField(
         label=_("How the identity was verified"),
-        max_length=200,
-        help_text=_("E.g. “resident ID card original checked at the counter”."),
+        choices=VerifyMethod.choices,
+        initial=VerifyMethod.ID_CARD,
+        widget=forms.RadioSelect,
+    )
+    other = forms.CharField(label=_("Other: how"), max_length=200, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        method = self.fields["method"]
+        if self.ticket.is_screened_refund:
+            method.initial = VerifyMethod.SCREENED_LIST  # the candidate filed nothing and does not come
+        else:
+            method.choices = [choice for choice in method.choices if choice[0] != VerifyMethod.SCREENED_LIST]
+
+    def clean(self):
+        data = super().clean()
+        method = data.get("method")
+        if method == VerifyMethod.OTHER:
+            other = (data.get("other") or "").strip()
+            if not other:
+                self.add_error("other", _("Say how the identity was verified."))
+            data["how"] = other
+        elif method:
+            data["how"] = str(VerifyMethod(method).label)
+        return data
+
+
+class VerifyAndNoteForm(VerifyForm):
+    note = forms.CharField(
+        label=_("Note (kept in the history)"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
 
-    def clean_how(self):
-        how = self.cleaned_data["how"].strip()
-        if not how:
-            raise ValidationError(_("Say how the identity was verified."))
-        return how
+
+class VerifyAndResetForm(VerifyAndNoteForm):
+    reset_done = forms.BooleanField(
+        label=_("The password was reset on the platform"),
+        help_text=_("Tick after resetting it; never type, write down or send the password."),
+    )
+
+
+class ResetAndCompleteForm(NoteForm):
+    reset_done = VerifyAndResetForm.base_fields["reset_done"]
+
+
+class VerifyAndEscalateForm(VerifyForm):
+    note = EscalateForm.base_fields["note"]
+
+    def clean_note(self):
+        note = self.cleaned_data["note"].strip()
+        if not note:
+            raise ValidationError(_("This note is required."))
+        return note
 
 
 class AssignForm(StepForm):
@@ -297,9 +352,80 @@ def _regional_only(ticket):
     return True
 
 
+def _verify_and_start(ticket, user, data):
+    ticket.verify(user, data["how"])
+    ticket.start(user, note=data["note"])
+
+
+def _verify_and_escalate(ticket, user, data):
+    ticket.verify(user, data["how"])
+    ticket.escalate(user, data["note"])
+
+
+def _reset_and_complete(ticket, user, data):
+    ticket.password_reset.record_reset(user)
+    ticket.complete(user, note=data["note"])
+
+
+def _verify_reset_and_complete(ticket, user, data):
+    ticket.verify(user, data["how"])
+    _reset_and_complete(ticket, user, data)
+
+
+RESET_INTRO = _(
+    "Reset the password on the platform first. Never type, write down or send the password: the "
+    "candidate is told to change it at the first login."
+)
+# Steps staff do in one sitting: several transitions of the engine, one after the other in the step's transaction
+# on the locked row (step_view); the first transition decides whether the step is offered, the engine checks each.
+COMBINED_STEPS = (
+    Step(
+        "verify-reset-complete",
+        _("Verify identity, record the reset and complete"),
+        VerifyAndResetForm,
+        _("%(ref)s: identity verified, password reset recorded, completed; the candidate is told by email."),
+        _verify_reset_and_complete,
+        transition="verify",
+        kinds=frozenset({Kind.PASSWORD_RESET}),
+        intro=RESET_INTRO,
+    ),
+    Step(
+        "verify-start",
+        _("Verify identity and start processing"),
+        VerifyAndNoteForm,
+        _("Identity verified for %(ref)s; it is in progress and assigned to you."),
+        _verify_and_start,
+        transition="verify",
+        kinds=frozenset(set(Kind) - ESCALATING_KINDS),
+        intro=_("The candidate is at the counter: check the original identity document."),
+    ),
+    Step(
+        "verify-escalate",
+        _("Verify identity and escalate to the regional office"),
+        VerifyAndEscalateForm,
+        _("Identity verified for %(ref)s; sent to the regional office."),
+        _verify_and_escalate,
+        transition="verify",
+        kinds=frozenset(ESCALATING_KINDS),
+        intro=_("The candidate is at the counter: check the original identity document."),
+    ),
+    Step(
+        "reset-complete",
+        _("Record the reset and complete"),
+        ResetAndCompleteForm,
+        _("%(ref)s: password reset recorded, completed; the candidate is told by email."),
+        _reset_and_complete,
+        transition="complete",
+        kinds=frozenset({Kind.PASSWORD_RESET}),
+        applies=lambda ticket, user: not ticket.password_reset.reset_done_at,
+        intro=RESET_INTRO,
+    ),
+)
+
 STEPS = {
     step.slug: step
     for step in (
+        *COMBINED_STEPS,
         Step(
             "verify",
             _("Verify identity"),
@@ -335,10 +461,7 @@ STEPS = {
             statuses=WORKING,
             kinds=frozenset({Kind.PASSWORD_RESET}),
             applies=lambda ticket, user: not ticket.password_reset.reset_done_at,
-            intro=_(
-                "Reset the password on the platform first. Never type, write down or send the password: the "
-                "candidate is told to change it at the first login."
-            ),
+            intro=RESET_INTRO,
         ),
         Step(
             "materials",

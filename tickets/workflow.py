@@ -160,6 +160,7 @@ class TicketWorkflow(OutboxWorkflow):
                 guards=(Guard(before_deadline), Guard(how_verified_said, needs_data=True)),
                 changes=verified,
                 note=lambda ticket, act: act.data["how"].strip(),
+                notify=False,  # the candidate is at the counter: the email would have no next step for them
             ),
             Transition(
                 "start",

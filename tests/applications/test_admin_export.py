@@ -116,3 +116,14 @@ def test_reviewers_cannot_export(client, reviewer_urumqi, reviewed):
     assert client.get(EXPORT).status_code == 403
     assert export(client).status_code == 403
     assert EXPORT not in client.get(CHANGELIST).content.decode()
+
+
+def test_the_export_forms_boxes_are_labelled_in_the_admins_language(client, manager_urumqi, session_2024):
+    from django.conf import settings
+
+    client.force_login(manager_urumqi)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    form = client.get(EXPORT).context["form"]
+    labels = [str(field.label) for name, field in form.fields.items() if name.startswith("applicationexportresource_")]
+    assert "参考号" in labels and "姓名" in labels
+    assert not [label for label in labels if any("a" <= char.lower() <= "z" for char in label)], labels

@@ -279,3 +279,108 @@ def test_the_sample_payment_file_imports(regional, session_2024, approved, tmp_p
     approved.refresh_from_db()
     assert approved.status == Status.PAID
     assert Payment.objects.unmatched().count() == 1
+
+
+# The dry run says per row what will happen ------------------------------------------------------------------
+
+
+def outcomes(response):
+    """{payment code: (outcome, text, amount note)} of the dry run's preview rows."""
+    result = response.context["result"]
+    return {
+        row.instance.payment_code: (row.payment_outcome, row.payment_outcome_text, row.payment_amount_note)
+        for row in result.valid_rows()
+    }
+
+
+@time_machine.travel(datetime.datetime(2024, 7, 2, 12, tzinfo=datetime.UTC), tick=False)
+def test_the_dry_run_shows_each_rows_outcome_with_counts_and_the_confirm_button_states_them(
+    regional, session_2024, approved, urumqi, reviewer_urumqi
+):
+    session_2024.fee_per_subject = 100
+    session_2024.save()
+    paid = application(session_2024, urumqi)
+    approve(paid, reviewer_urumqi)
+    do_import(regional, xlsx_file([row(paid, "PAY-FIRST")]), session_2024)
+    submitted = application(session_2024, urumqi)
+    stranger = application(session_2024, urumqi)
+    stranger_row = row(stranger, "PAY-UNKNOWN")
+    stranger.delete()
+    rows = [
+        row(approved, "PAY-OK"),
+        row(paid, "PAY-AGAIN"),
+        stranger_row,
+        row(submitted, "PAY-EARLY", amount=250),
+        row(approved, "PAY-LATE", paid_at=datetime.datetime(2024, 7, 2, 18, 30)),
+        row(approved, "PAY-FUTURE", paid_at=datetime.datetime(2024, 7, 3, 9, 0)),
+    ]
+    response = dry_run(regional, xlsx_file(rows), session_2024)
+    shown = outcomes(response)
+    assert {code: outcome for code, (outcome, _text, _note) in shown.items()} == {
+        "PAY-OK": "pays",
+        "PAY-AGAIN": "already_paid",
+        "PAY-UNKNOWN": "unmatched",
+        "PAY-EARLY": "not_approved",
+        "PAY-LATE": "late",
+        "PAY-FUTURE": "future",
+    }
+    assert shown["PAY-OK"][1] == f"Pays: {approved.reference} ({urumqi.name_zh})"
+    assert shown["PAY-EARLY"][2] == "Amount differs from the fee (300.00)."
+    assert shown["PAY-OK"][2] == ""
+    assert response.context["result"].payment_counts == {
+        "pays": 1,
+        "already_paid": 1,
+        "unmatched": 1,
+        "late": 1,
+        "future": 1,
+        "not_approved": 1,
+        "amount_differs": 1,
+    }
+    page = response.content.decode()
+    assert 'value="Confirm import: 1 to pay, 1 unmatched, 4 not applied"' in page
+    assert "<th>payment code</th>" in page and "<th>paid at</th>" in page  # the model's labels, translated
+    assert list(Payment.objects.values_list("payment_code", flat=True)) == ["PAY-FIRST"]  # the dry run wrote nothing
+
+
+@time_machine.travel(datetime.datetime(2024, 7, 2, 12, tzinfo=datetime.UTC), tick=False)
+def test_a_payment_in_the_future_is_refused_by_the_import(regional, session_2024, approved):
+    do_import(
+        regional, xlsx_file([row(approved, "PAY-FUTURE", paid_at=datetime.datetime(2024, 7, 3, 9))]), session_2024
+    )
+    approved.refresh_from_db()
+    assert approved.status == Status.APPROVED
+    assert Payment.objects.get().note == "Payment time in the future: refused."
+
+
+def test_the_dry_run_in_chinese(client, regional_admin, session_2024, approved):
+    regional = staff_client(client, regional_admin)
+    regional.cookies["django_language"] = "zh-hans"
+    response = regional.post(
+        IMPORT,
+        {
+            "import_file": xlsx_file([row(approved, "PAY-OK")]),
+            "format": XLSX,
+            "resource": "0",
+            "session": session_2024.pk,
+        },
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    page = response.content.decode()
+    assert "<th>缴费编号</th>" in page and "确认导入：1 笔缴费入账" in page
+    assert "缴费对应报名：" in page  # full-width punctuation in Chinese
+
+
+@pytest.mark.parametrize(("upload", "fmt"), [("xlsx", "0"), ("csv", "1")])
+def test_the_format_is_the_files_type_unless_chosen(regional, session_2024, approved, upload, fmt):
+    page = regional.get(IMPORT).content.decode()
+    assert '<option value="" selected>The file&#x27;s type</option>' in page
+    made = xlsx_file([row(approved, "PAY-1")]) if upload == "xlsx" else csv_file([row(approved, "PAY-1")])
+    response = regional.post(IMPORT, {"import_file": made, "format": "", "resource": "0", "session": session_2024.pk})
+    assert response.context.get("confirm_form") is not None, response.content.decode()[-3000:]
+    assert response.context["confirm_form"].initial["format"] == fmt
+
+
+def test_a_file_of_another_type_asks_for_the_format(regional, session_2024):
+    upload = SimpleUploadedFile("payments.ods", b"x")
+    response = regional.post(IMPORT, {"import_file": upload, "format": "", "resource": "0", "session": session_2024.pk})
+    assert response.context["form"].errors["format"] == ["Choose the format: the file's type is not one of them."]

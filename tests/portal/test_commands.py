@@ -85,3 +85,15 @@ def test_run_sweeps_as_of_a_moment():
 def test_run_sweeps_rejects_a_bad_moment():
     with pytest.raises(CommandError, match="not an ISO date"):
         call_command("run_sweeps", "--now", "tomorrow")
+
+
+def test_make_run_keeps_the_worker_quiet_so_the_demo_logins_stay_in_sight():
+    """`make run` prints the demo logins, then starts the three processes: the worker and beat print no banner and
+    only warnings, so the logins are not buried under their start-up lines."""
+    from pathlib import Path
+
+    procfile = (Path(__file__).resolve().parents[2] / "Procfile.dev").read_text().splitlines()
+    celery = [line for line in procfile if "celery" in line]
+    assert len(celery) == 2
+    for line in celery:
+        assert " --quiet " in line and "--loglevel WARNING" in line, line

@@ -143,21 +143,22 @@ def test_regional_warnings(demo, time_machine):
     offices = list(Office.objects.all())
     for office in offices:
         office.phone, office.address_zh, office.address_en = "0991-1234567", "地址", "Address"
-    offices[3].phone = ""
+        office.hours_zh = "周一至周五"
     now = session.payment_closes - timezone.timedelta(hours=1)
-    found = [str(w) for w in dashboard.warnings(offices, session, now)]
-    assert found == [
-        str(dashboard._("%(office)s has no phone number or address for candidates.") % {"office": offices[3]})
-    ]
+    assert dashboard.warnings(offices, session, now) == []
+    offices[3].phone = offices[4].hours_zh = ""
+    missing = dashboard.offices_missing_data(offices)
+    assert [office for office, _what in missing] == [offices[3], offices[4]]
+    assert [str(what) for _office, what in missing][0] == str(dashboard._("phone"))
 
     session.fill_defaults()
     later = datetime.datetime.combine(
         session.duplicate_list_due + datetime.timedelta(days=1), datetime.time(9), tzinfo=BEIJING
     )
     found = dashboard.warnings(offices, session, later)
-    assert len(found) == 3  # the office, the duplicate-payment list, the final payment import
+    assert len(found) == 2  # the duplicate-payment list, the final payment import
     DuplicatePayment.objects.filter(session=session).exists() or DuplicatePayment.objects.create(
         session=session, document_number="X", name="X", payment_codes="X", amounts="1", paid_at="X"
     )
     session.payments_final_at = later
-    assert len(dashboard.warnings(offices, session, later)) == 1
+    assert len(dashboard.warnings(offices, session, later)) == 0

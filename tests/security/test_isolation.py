@@ -45,7 +45,7 @@ ANY_FORM = {
     "post": "yes",
     "note": "x",
     "reason": "other",
-    "how": "ID card",
+    "method": "id_card",
     "months": "60",
     "body": "x",
     "amount": "1",

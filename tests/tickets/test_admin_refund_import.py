@@ -11,7 +11,7 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from notifications.models import OutboxMessage
-from tests.factories import approve, submit_application
+from tests.factories import approve, resident_id, submit_application
 from tests.tickets.factories import DUPLICATES, at, messages_of, open_ticket, staff_client
 from tickets.models import DuplicatePayment, Kind, Refund, Ticket, TicketEvent
 
@@ -189,3 +189,34 @@ def test_only_the_regional_office_imports(client, staff):
         local = staff_client(client, staff[name])
         assert local.get(IMPORT).status_code == 403
         assert local.post(PROCESS, {}).status_code == 403
+
+
+def test_the_dry_run_says_per_row_which_request_it_opens_updates_or_completes(regional, paid, urumqi, session_2024):
+    own = submit_application(
+        session_2024,
+        urumqi,
+        now=at(2024, 6, 20, 9),
+        identity_changes={"document_number": resident_id("19910101", male=False), "name": "王五", "gender": "F"},
+    )
+    reported = open_ticket(Kind.REFUND, urumqi, session=session_2024, candidate=own.candidate)
+    response = dry_run(regional, xlsx_file([row(paid), row(own, codes="PAY-7"), STRANGER]))
+    shown = {
+        row.instance.name: (row.refund_outcome, row.refund_outcome_text)
+        for row in response.context["result"].valid_rows()
+    }
+    assert shown[paid.candidate.name] == (
+        "create",
+        f"Opens a refund request (application {paid.reference}, {urumqi.name_zh})",
+    )
+    assert shown[own.candidate.name] == (
+        "attach",
+        f"Completes the refund request {reported.reference} the candidate filed ({urumqi.name_zh})",
+    )
+    assert shown["李四"][0] == "unmatched"
+    assert 'class="refund-outcome"' in response.content.decode()
+
+    do_import(regional, xlsx_file([row(paid)]))
+    ticket = Ticket.objects.get(kind=Kind.REFUND, candidate=paid.candidate)
+    again = dry_run(regional, xlsx_file([row(paid, codes="PAY-1, PAY-3")]))
+    (outcome,) = [(row.refund_outcome, row.refund_outcome_text) for row in again.context["result"].valid_rows()]
+    assert outcome == ("update", f"Updates the refund request {ticket.reference} ({urumqi.name_zh})")

@@ -22,7 +22,11 @@ from tickets.staff_views import STEPS
 pytestmark = pytest.mark.django_db
 
 STEP_POSTS = {
-    "verify": {"how": "ID card"},
+    "verify-reset-complete": {"method": "id_card", "reset_done": "on"},
+    "verify-start": {"method": "id_card"},
+    "verify-escalate": {"method": "id_card", "note": "x"},
+    "reset-complete": {"reset_done": "on"},
+    "verify": {"method": "other", "other": "ID card"},
     "start": {"note": ""},
     "escalate": {"note": "x"},
     "record-reset": {},
