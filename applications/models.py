@@ -378,6 +378,44 @@ class RejectionReason(models.TextChoices):
 InvalidTransition = Refused
 
 
+# An empty set of rows as a condition: filtering by it returns no rows without asking the database.
+NO_ROWS = models.Q(pk__in=[])
+# Approved-unpaid applications are "closing" when payment closes within this window (dashboard, issue 11).
+PAYMENT_CLOSING_WINDOW = datetime.timedelta(hours=24)
+# An open application is at risk when its review is due later than this before payment closes.
+UNDECIDED_MARGIN = datetime.timedelta(days=3)
+
+
+# The rows of each work list as one condition: the querysets below filter by them (the changelist's filters), and
+# the dashboard (portal/dashboard.py) counts them all in one aggregate query; one rule, two uses.
+
+
+def due_today_condition(now):
+    start, end = workdays.day_bounds(now)
+    return models.Q(status__in=OPEN_STATUSES, due_at__gte=start, due_at__lt=end)
+
+
+def overdue_condition(now):
+    return models.Q(status__in=OPEN_STATUSES, due_at__lt=now)
+
+
+def payment_closing_condition(session, now):
+    """Approved and unpaid while the session's payment closes within PAYMENT_CLOSING_WINDOW."""
+    if session is None or not (now <= session.payment_closes <= now + PAYMENT_CLOSING_WINDOW):
+        return NO_ROWS
+    return models.Q(session=session, status=Status.APPROVED)
+
+
+def undecided_before_close_condition(session, now):
+    """Still waiting for a decision in the current session although their review deadline leaves the candidate
+    less than UNDECIDED_MARGIN to pay before payment closes: without a decision they lose the session."""
+    if session is None or session.payment_closes <= now:
+        return NO_ROWS
+    return models.Q(status__in=OPEN_STATUSES, session=session) & (
+        models.Q(due_at__isnull=True) | models.Q(due_at__gte=session.payment_closes - UNDECIDED_MARGIN)
+    )
+
+
 class ApplicationQuerySet(OfficeScopedQuerySet):
     def open_for_review(self):
         return self.filter(status__in=OPEN_STATUSES)
@@ -387,39 +425,18 @@ class ApplicationQuerySet(OfficeScopedQuerySet):
         return self.filter(status__in=(*OPEN_STATUSES, Status.RETURNED, Status.APPROVED))
 
     def due_today(self, now=None):
-        start, end = workdays.day_bounds(now or timezone.now())
-        return self.open_for_review().filter(due_at__gte=start, due_at__lt=end)
+        return self.filter(due_today_condition(now or timezone.now()))
 
     def overdue(self, now=None):
-        return self.open_for_review().filter(due_at__lt=now or timezone.now())
+        return self.filter(overdue_condition(now or timezone.now()))
 
-    # The dashboard's attention lists (portal/dashboard.py counts them, the ?attention= filter lists them).
+    # The dashboard's attention lists (the ?attention= filter lists them).
 
     def payment_closing_soon(self, session, now=None):
-        """Approved and unpaid while the session's payment closes within PAYMENT_CLOSING_WINDOW."""
-        now = now or timezone.now()
-        if session is None or not (now <= session.payment_closes <= now + PAYMENT_CLOSING_WINDOW):
-            return self.none()
-        return self.filter(session=session, status=Status.APPROVED)
+        return self.filter(payment_closing_condition(session, now or timezone.now()))
 
     def undecided_before_close(self, session, now=None):
-        """Still waiting for a decision in the current session although their review deadline leaves the
-        candidate less than UNDECIDED_MARGIN to pay before payment closes: without a decision they lose the
-        session."""
-        now = now or timezone.now()
-        if session is None or session.payment_closes <= now:
-            return self.none()
-        return (
-            self.open_for_review()
-            .filter(session=session)
-            .filter(models.Q(due_at__isnull=True) | models.Q(due_at__gte=session.payment_closes - UNDECIDED_MARGIN))
-        )
-
-
-# Approved-unpaid applications are "closing" when payment closes within this window (dashboard, issue 11).
-PAYMENT_CLOSING_WINDOW = datetime.timedelta(hours=24)
-# An open application is at risk when its review is due later than this before payment closes.
-UNDECIDED_MARGIN = datetime.timedelta(days=3)
+        return self.filter(undecided_before_close_condition(session, now or timezone.now()))
 
 
 class Application(models.Model):

@@ -18,16 +18,11 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from applications.models import (
-    OPEN_STATUSES,
-    PAYMENT_CLOSING_WINDOW,
-    UNDECIDED_MARGIN,
-    Application,
-    ExamSession,
-    Status,
-)
+from applications import models as application_rows
+from applications.models import NO_ROWS, OPEN_STATUSES, Application, ExamSession, Status
 from offices import workdays
 from offices.models import Office
+from tickets import models as ticket_rows
 from tickets.models import OPEN_STATUSES as TICKET_OPEN_STATUSES
 from tickets.models import DuplicatePayment, Kind, Ticket
 from tickets.models import Status as TicketStatus
@@ -38,7 +33,7 @@ SEASON_CACHE_SECONDS = 120
 def figure_statuses(conditions):
     """Every application figure counts rows of these statuses: the aggregate reads only them (an index range);
     the approved ones only while payment closes within the window."""
-    return (*OPEN_STATUSES, Status.APPROVED) if conditions["payment_closing"] != Q(pk__in=[]) else OPEN_STATUSES
+    return (*OPEN_STATUSES, Status.APPROVED) if conditions["payment_closing"] != NO_ROWS else OPEN_STATUSES
 
 
 APPLICATION_FIGURES = [
@@ -58,41 +53,29 @@ MY_FIGURE = ("mine", _("My open requests"), {"assignee": "mine_open"})
 
 
 def application_conditions(session, now):
-    """One Q per application figure, the same rows as ApplicationQuerySet's methods (the changelist filters)."""
-    start, end = workdays.day_bounds(now)
-    open_ = Q(status__in=OPEN_STATUSES)
-    conditions = {
-        "due_today": open_ & Q(due_at__gte=start, due_at__lt=end),
-        "overdue": open_ & Q(due_at__lt=now),
+    """One Q per application figure: the conditions the changelist's filters use (applications/models.py)."""
+    return {
+        "due_today": application_rows.due_today_condition(now),
+        "overdue": application_rows.overdue_condition(now),
         "in_person": Q(status=Status.IN_PERSON_REVIEW),
-        "payment_closing": Q(pk__in=[]),
-        "undecided_before_close": Q(pk__in=[]),
+        "payment_closing": application_rows.payment_closing_condition(session, now),
+        "undecided_before_close": application_rows.undecided_before_close_condition(session, now),
     }
-    if session is not None and now <= session.payment_closes <= now + PAYMENT_CLOSING_WINDOW:
-        conditions["payment_closing"] = Q(session=session, status=Status.APPROVED)
-    if session is not None and session.payment_closes > now:
-        conditions["undecided_before_close"] = (
-            open_
-            & Q(session=session)
-            & (Q(due_at__isnull=True) | Q(due_at__gte=session.payment_closes - UNDECIDED_MARGIN))
-        )
-    return conditions
 
 
 def ticket_conditions(user, now):
-    start, end = workdays.day_bounds(now)
-    open_ = Q(status__in=TICKET_OPEN_STATUSES)
+    """One Q per request figure: the conditions the changelist's filters use (tickets/models.py)."""
     return {
-        "due_today": open_ & Q(due_at__gte=start, due_at__lt=end),
-        "overdue": open_ & Q(due_at__lt=now),
+        "due_today": ticket_rows.due_today_condition(now),
+        "overdue": ticket_rows.overdue_condition(now),
         "escalated": Q(status=TicketStatus.ESCALATED),
-        "mine": open_ & Q(assigned_to=user),
+        "mine": ticket_rows.assigned_open_condition(user),
     }
 
 
 def _counts(queryset, conditions):
-    # Q(pk__in=[]) would make Django raise EmptyResultSet inside the aggregate: count it as 0 without SQL.
-    live = {key: q for key, q in conditions.items() if q != Q(pk__in=[])}
+    # NO_ROWS would make Django raise EmptyResultSet inside the aggregate: count it as 0 without SQL.
+    live = {key: q for key, q in conditions.items() if q != NO_ROWS}
     result = queryset.aggregate(**{key: Count("pk", filter=q) for key, q in live.items()}) if live else {}
     return {key: result.get(key, 0) or 0 for key in conditions}
 
@@ -294,7 +277,7 @@ def regional_table(user, now=None, order=None):
     session = ExamSession.objects.current()
     offices = list(Office.objects.for_user(user))
     app_conditions = application_conditions(session, now)
-    live = {key: q for key, q in app_conditions.items() if q != Q(pk__in=[])}
+    live = {key: q for key, q in app_conditions.items() if q != NO_ROWS}
     app_rows = {}
     if live:
         for row in (

@@ -57,7 +57,7 @@ class AssigneeFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "mine_open":
-            return queryset.open().filter(assigned_to=request.user)
+            return queryset.assigned_open(request.user)
         if self.value() == "mine":
             return queryset.filter(assigned_to=request.user)
         if self.value() == "unassigned":

@@ -100,6 +100,23 @@ class KindSetting(models.Model):
         return row if row is not None else DEFAULT_SLA_WORKDAYS[kind]
 
 
+# The rows of each work list as one condition: the querysets below filter by them (the changelist's filters), and
+# the dashboard (portal/dashboard.py) counts them all in one aggregate query.
+
+
+def due_today_condition(now):
+    start, end = workdays.day_bounds(now)
+    return models.Q(status__in=OPEN_STATUSES, due_at__gte=start, due_at__lt=end)
+
+
+def overdue_condition(now):
+    return models.Q(status__in=OPEN_STATUSES, due_at__lt=now)
+
+
+def assigned_open_condition(user):
+    return models.Q(status__in=OPEN_STATUSES, assigned_to=user)
+
+
 class TicketQuerySet(OfficeScopedQuerySet):
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
@@ -108,11 +125,13 @@ class TicketQuerySet(OfficeScopedQuerySet):
         return self.open()
 
     def overdue(self, now=None):
-        return self.open().filter(due_at__lt=now or timezone.now())
+        return self.filter(overdue_condition(now or timezone.now()))
 
     def due_today(self, now=None):
-        start, end = workdays.day_bounds(now or timezone.now())
-        return self.open().filter(due_at__gte=start, due_at__lt=end)
+        return self.filter(due_today_condition(now or timezone.now()))
+
+    def assigned_open(self, user):
+        return self.filter(assigned_open_condition(user))
 
     def escalation_queue(self):
         return self.filter(status=Status.ESCALATED).order_by("escalated_at", "pk")
