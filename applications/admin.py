@@ -188,6 +188,7 @@ class AttentionFilter(admin.SimpleListFilter):
         return [
             ("payment_closing", _("Approved, unpaid, payment closes within 24 hours")),
             ("undecided_before_close", _("Undecided, at risk at payment close")),
+            ("undecided_after_close", _("Undecided at payment close: the candidate cannot pay")),
         ]
 
     def queryset(self, request, queryset):
@@ -195,6 +196,8 @@ class AttentionFilter(admin.SimpleListFilter):
             return queryset.payment_closing_soon(ExamSession.objects.current())
         if self.value() == "undecided_before_close":
             return queryset.undecided_before_close(ExamSession.objects.current())
+        if self.value() == "undecided_after_close":
+            return queryset.undecided_after_close(ExamSession.objects.current())
         return queryset
 
 

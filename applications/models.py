@@ -416,6 +416,14 @@ def undecided_before_close_condition(session, now):
     )
 
 
+def undecided_after_close_condition(session, now):
+    """Still waiting for a decision after the session's payment closed: the candidate can no longer pay
+    (sweeps.tell_undecided_at_payment_close tells them); listed for the office and the region."""
+    if session is None or session.payment_closes > now:
+        return NO_ROWS
+    return models.Q(status__in=OPEN_STATUSES, session=session)
+
+
 class ApplicationQuerySet(OfficeScopedQuerySet):
     def open_for_review(self):
         return self.filter(status__in=OPEN_STATUSES)
@@ -437,6 +445,9 @@ class ApplicationQuerySet(OfficeScopedQuerySet):
 
     def undecided_before_close(self, session, now=None):
         return self.filter(undecided_before_close_condition(session, now or timezone.now()))
+
+    def undecided_after_close(self, session, now=None):
+        return self.filter(undecided_after_close_condition(session, now or timezone.now()))
 
 
 class Application(models.Model):
@@ -503,6 +514,10 @@ class Application(models.Model):
     )
     message_to_candidate = models.TextField(_("message to the candidate"), blank=True)
     escalated_at = models.DateTimeField(_("escalated to managers at"), null=True, blank=True)
+    # The due time the office was last warned about, and when (sweeps.warn_applications_due_soon): a moved due
+    # time is warned about again.
+    due_warned_for = models.DateTimeField(_("warned before the due time"), null=True, blank=True, editable=False)
+    due_warned_at = models.DateTimeField(_("due warning sent at"), null=True, blank=True, editable=False)
 
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     payment_code = models.CharField(_("payment code"), max_length=40, blank=True)
@@ -694,6 +709,11 @@ class Application(models.Model):
     @property
     def is_overdue(self):
         return self.status in OPEN_STATUSES and self.due_at is not None and self.due_at < timezone.now()
+
+    @property
+    def undecided_after_payment_close(self):
+        """Still waiting for a decision though payment has closed: the candidate can no longer pay."""
+        return self.status in OPEN_STATUSES and self.session.payment_closes <= timezone.now()
 
     # Candidate side ---------------------------------------------------------------------------------
 

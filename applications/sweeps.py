@@ -12,12 +12,15 @@ requests, is the roof's (portal/digest.py); whom overdue work is escalated to is
 import datetime
 import functools
 
+from django.db.models import F
+from django.utils.translation import gettext as _
+
 from core.chunks import CHUNK, in_locked_chunks, pks_of
 from core.transitions import Act
-from offices.escalation import EscalationRecipients
+from offices.escalation import EscalationRecipients, WarningRecipients, due_soon_condition
 
 from .bulk import STATUS_CHANGE, email_candidates, emailed
-from .models import Application, ExamSession, Status
+from .models import OPEN_STATUSES, Application, ApplicationEvent, ExamSession, Status
 from .workflow import APPLICATIONS
 
 CLOSED_AT_REGISTRATION_CLOSE = (Status.RETURNED, Status.IN_PERSON_REVIEW)
@@ -97,7 +100,55 @@ def _remind(rows, *, key, hours):
     return email_candidates(pks_of(rows), "applications/email/payment_reminder", key, hours=hours)
 
 
-# Escalation -------------------------------------------------------------------------------------------------
+# Undecided at payment close ---------------------------------------------------------------------------------
+
+# A session whose payment closed longer ago than this is not looked at: its candidates were told then (or the
+# portal was not running the sweep yet, and an email about a close weeks ago would only confuse).
+UNDECIDED_TOLD_WITHIN = datetime.timedelta(days=7)
+
+
+def tell_undecided_at_payment_close(now):
+    """Applications still waiting for a decision when their session's payment closed cannot be paid any more: each
+    candidate is told so once per payment close (key application:<pk>:undecided:<close as Unix seconds>), with a
+    history line; the office and the regional office see them on the dashboard and in the digest
+    (ApplicationQuerySet.undecided_after_close). A payment close extended later makes them approvable again, and
+    the next close tells them again."""
+    sessions = ExamSession.objects.filter(payment_closes__lte=now, payment_closes__gt=now - UNDECIDED_TOLD_WITHIN)
+    told = 0
+    for session in sessions:
+        key = f"undecided:{int(session.payment_closes.timestamp())}"
+        undecided = Application.objects.filter(session=session, status__in=OPEN_STATUSES).filter(~emailed(key))
+        told += sum(in_locked_chunks(undecided, functools.partial(_tell_undecided, key=key, now=now)))
+    return f"{told} candidates told that payment closed before a decision"
+
+
+def _tell_undecided(rows, *, key, now):
+    ApplicationEvent.objects.bulk_create(
+        ApplicationEvent(
+            application_id=pk,
+            at=now,
+            actor="system",
+            from_status=status,
+            to_status=status,
+            note=_("Payment closed before a decision: the candidate was told that this session can no longer be paid."),
+        )
+        for pk, status in rows
+    )
+    return email_candidates(pks_of(rows), "applications/email/undecided_at_close", key)
+
+
+# Warnings before the due time, escalation after it ---------------------------------------------------------
+
+
+def warn_applications_due_soon(now):
+    """The office's reviewers and managers are warned about its open applications from the start of the review due
+    time's last working day, and again 3 hours before a due time capped at payment close
+    (offices.escalation.due_soon_condition; settings.PORTAL_DUE_WARNING_*): one email per person listing them, once
+    per due time and stage, with a history line on each."""
+    due_soon = Application.objects.filter(due_soon_condition(now, OPEN_STATUSES, cap=F("session__payment_closes")))
+    recipients = WarningRecipients()
+    warned, emails = APPLICATIONS.warn_due_soon(due_soon, now, recipients)
+    return recipients.summary(f"{warned} applications due soon warned about, {emails} emails queued")
 
 
 def escalate_overdue_applications(now):

@@ -56,6 +56,22 @@ def registration_open(application, act):
     return None
 
 
+def payment_open(application, act):
+    """Approving after payment close has no effect: the candidate can no longer pay (the lapse sweep would follow)."""
+    if application.session.payment_closes <= act.now:
+        return _("Payment closed at %(close)s: an approval could no longer be paid.") % {
+            "close": _local(application.session.payment_closes)
+        }
+    return None
+
+
+def correction_possible(application, act):
+    """Returning for correction after registration close has no effect: the candidate can no longer resubmit."""
+    if not application.session.registration_is_open(act.now):
+        return _("Registration is closed: the candidate could no longer correct and resubmit the application.")
+    return None
+
+
 # Fields each transition sets ------------------------------------------------------------------------------------
 
 
@@ -71,14 +87,26 @@ def returned(application, act):
     return {"message_to_candidate": act.note}
 
 
+def new_due(application, due_at, act):
+    """A new due time, and the escalation claim cleared when it lies ahead: overdue again later, it is escalated
+    again (the warning before it follows due_warned_for by itself). The same fields for every row of a run."""
+    ahead = due_at is not None and due_at > act.now
+    return {"due_at": due_at, "escalated_at": None if ahead else application.escalated_at}
+
+
 def reviewed_again(application, act):
-    return {"review_started_at": act.now, "due_at": application.due_from(act.now)}
+    return {"review_started_at": act.now, **new_due(application, application.due_from(act.now), act)}
 
 
 def resubmitted(application, act):
     application.run_checks()
     checks = {name: getattr(application, name) for name in ("checks", *FLAG_FIELDS)}
-    return {"submitted_at": act.now, "review_started_at": act.now, "due_at": application.due_from(act.now), **checks}
+    return {
+        "submitted_at": act.now,
+        "review_started_at": act.now,
+        **new_due(application, application.due_from(act.now), act),
+        **checks,
+    }
 
 
 # Rescheduling (portal/reschedule.py): act.data["because"] says why.
@@ -91,7 +119,7 @@ def due_recomputed(application, act):
     cache = act.data.setdefault("due_by_day", {})
     if key not in cache:
         cache[key] = application.due_from(start)
-    return {"due_at": cache[key]}
+    return new_due(application, cache[key], act)
 
 
 def due_moved_note(application, act):
@@ -147,7 +175,11 @@ def payment_note(application, act):
     return bulk.payment_note(act.data["payments"][application.pk])
 
 
-APPROVAL_GUARDS = (Guard(months_verified, overridable=True), Guard(checks_green, overridable=True))
+APPROVAL_GUARDS = (
+    Guard(payment_open),
+    Guard(months_verified, overridable=True),
+    Guard(checks_green, overridable=True),
+)
 
 
 class ApplicationWorkflow(OutboxWorkflow):
@@ -180,7 +212,7 @@ class ApplicationWorkflow(OutboxWorkflow):
                 gettext_lazy("Return for correction"),
                 Status.RETURNED,
                 permission=REVIEW,
-                guards=(Guard(correction_said, needs_data=True),),
+                guards=(Guard(correction_possible), Guard(correction_said, needs_data=True)),
                 changes=returned,
             ),
             Transition(

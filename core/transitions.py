@@ -21,6 +21,7 @@ from typing import Any
 from django.contrib.admin.models import CHANGE
 from django.contrib.admin.models import LogEntry as AdminLogEntry
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -326,6 +327,45 @@ class Workflow:
 
         results = in_locked_chunks(queryset, escalate)
         return tuple(sum(counts) for counts in zip(*results, strict=True)) if results else (0, 0)
+
+    def warn_due_soon(self, queryset, now, recipients):
+        """Warn each office about its records of `queryset` (due soon, not yet warned: offices.escalation
+        due_soon_condition) in one email per person (due_warning_email) listing them; a history line on each
+        record says who was warned, `due_warned_for` / `due_warned_at` record it (the claim). A record with nobody to
+        tell stays for the next run. Locked chunks as everywhere; returns (records warned, emails queued)."""
+
+        def warn(rows):
+            records = self.load_for_email(pks_of(rows))
+            by_office = {}
+            for record in records:
+                by_office.setdefault(record.office_id, []).append(record)
+            messages, events, warned = [], [], []
+            for office_id, group in by_office.items():
+                users = recipients.for_office(office_id, ", ".join(record.reference for record in group))
+                if not users:
+                    continue
+                warned += [record.pk for record in group]
+                messages += [self.due_warning_email(office_id, group, user, now) for user in users]
+                events += [
+                    self.event_model(
+                        **{f"{self.event_fk}_id": record.pk},
+                        at=now,
+                        actor="system",
+                        from_status=record.status,
+                        to_status=record.status,
+                        note=recipients.note(record.due_at, users),
+                    )
+                    for record in group
+                ]
+            self.model.objects.filter(pk__in=warned).update(due_warned_for=F("due_at"), due_warned_at=now)
+            self.event_model.objects.bulk_create(events, batch_size=1000)
+            return len(warned), self.queue_emails(messages)
+
+        results = in_locked_chunks(queryset, warn)
+        return tuple(sum(counts) for counts in zip(*results, strict=True)) if results else (0, 0)
+
+    def due_warning_email(self, office_id, records, user, now):
+        raise NotImplementedError
 
     def load_for_email(self, pks):
         """The records with what their emails show, in pk order."""

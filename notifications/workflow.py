@@ -9,7 +9,8 @@ from .models import OutboxMessage, enqueue_emails, render_email
 
 class OutboxWorkflow(Workflow):
     escalation_template = ""  # the email to staff about an overdue record
-    escalation_key = ""  # its outbox key: <key>:<record pk>:<user pk>
+    escalation_key = ""  # its outbox key: <key>:<record pk>:<user pk>:due-<due time as Unix seconds>
+    due_warning_template = "notifications/email/due_warning"  # the email to an office's staff about work due soon
 
     def queue_emails(self, messages):
         return len(enqueue_emails(messages))
@@ -27,10 +28,36 @@ class OutboxWorkflow(Workflow):
             "base_url": settings.PORTAL_BASE_URL,
         }
         return OutboxMessage(
-            dedup_key=f"{self.escalation_key}:{record.pk}:{user.pk}",
+            # Once per due time: escalated again after a new due time passes (a resubmission), it is emailed again.
+            dedup_key=f"{self.escalation_key}:{record.pk}:{user.pk}:due-{int(record.due_at.timestamp())}",
             recipient=user.email,
             language=language,
             template="message",
             context=render_email(self.escalation_template, language, context),
             office_id=record.office_id,
+        )
+
+    def due_warning_email(self, office_id, records, user, now):
+        """One email to a reviewer or manager (or regional staff) listing the records of one office due soon, in
+        the admin's language; references and due times only. Key: due-warning:<model>:<user pk>:<first pk>:<now>
+        (the records' due_warned_for is the claim; the key only keeps one run's email from being queued twice)."""
+        opts = self.model._meta
+        language = settings.LANGUAGE_CODE
+        records = sorted(records, key=lambda record: (record.due_at, record.reference))
+        changelist = f"{settings.PORTAL_BASE_URL}/admin/{opts.app_label}/{opts.model_name}/"
+        context = {
+            "recipient": user,
+            "office": records[0].office,
+            "kind": opts.verbose_name_plural,
+            "records": records,
+            "first_due": records[0].due_at,
+            "changelist_url": f"{changelist}?office__code__exact={office_id}",
+        }
+        return OutboxMessage(
+            dedup_key=f"due-warning:{opts.label_lower}:{user.pk}:{records[0].pk}:{int(now.timestamp())}",
+            recipient=user.email,
+            language=language,
+            template="message",
+            context=render_email(self.due_warning_template, language, context),
+            office_id=office_id,
         )

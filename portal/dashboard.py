@@ -43,6 +43,11 @@ APPLICATION_FIGURES = [
     ("in_person", _("Waiting for in-person review"), {"status__exact": Status.IN_PERSON_REVIEW}),
     ("payment_closing", _("Approved, unpaid, payment closes within 24 hours"), {"attention": "payment_closing"}),
     ("undecided_before_close", _("Undecided, at risk at payment close"), {"attention": "undecided_before_close"}),
+    (
+        "undecided_after_close",
+        _("Undecided at payment close: the candidate cannot pay"),
+        {"attention": "undecided_after_close"},
+    ),
 ]
 TICKET_FIGURES = [
     ("due_today", _("Requests due today"), {"due": "today"}),
@@ -60,6 +65,7 @@ def application_conditions(session, now):
         "in_person": Q(status=Status.IN_PERSON_REVIEW),
         "payment_closing": application_rows.payment_closing_condition(session, now),
         "undecided_before_close": application_rows.undecided_before_close_condition(session, now),
+        "undecided_after_close": application_rows.undecided_after_close_condition(session, now),
     }
 
 
@@ -264,6 +270,7 @@ REGIONAL_COLUMNS = [
     ("applications_in_person", _("Waiting for in-person review")),
     ("applications_payment_closing", _("Approved, unpaid, payment closes within 24 hours")),
     ("applications_undecided_before_close", _("Undecided, at risk at payment close")),
+    ("applications_undecided_after_close", _("Undecided at payment close: the candidate cannot pay")),
     ("tickets_due_today", _("Requests due today")),
     ("tickets_overdue", _("Requests overdue")),
     ("tickets_escalated", _("Requests with the regional office")),
@@ -307,7 +314,7 @@ def regional_table(user, now=None, order=None):
             count = ticket_rows.get(office.code, {}).get(key, 0)
             values[f"tickets_{key}"] = (count, _link(Ticket, params, office.code))
         trouble = values["applications_overdue"][0] + values["tickets_overdue"][0] > 0 or (
-            values["applications_undecided_before_close"][0] > 0
+            values["applications_undecided_before_close"][0] + values["applications_undecided_after_close"][0] > 0
         )
         rows.append({"office": office, "cells": [values[key] for key, _label in REGIONAL_COLUMNS], "trouble": trouble})
     totals = []

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from applications.models import Application, Status
+from applications.models import Application, ExamSession, Status
 from notifications.models import OutboxMessage, enqueue_emails, render_email
 from offices.models import REGIONAL_OFFICE_CODE, Office, Role, User
 from offices.workdays import BEIJING, is_workday
@@ -19,7 +19,7 @@ from tickets.models import Ticket
 DIGEST_REFERENCES = 50
 # Sections of the digest: the open work of an office's own staff (applications, then requests), and the
 # escalation queue (requests waiting for the regional office), counted in the regional digest only.
-OFFICE_SECTIONS = ("due_today", "overdue", "in_person", "tickets_due_today", "tickets_overdue")
+OFFICE_SECTIONS = ("due_today", "overdue", "undecided_after_close", "in_person", "tickets_due_today", "tickets_overdue")
 REGIONAL_SECTIONS = ("escalated",)
 
 
@@ -69,6 +69,8 @@ def open_work(now):
     sections = {
         "due_today": Application.objects.due_today(now).filter(due_at__gte=now),
         "overdue": Application.objects.overdue(now),
+        # Among the overdue, those whose candidates can no longer pay (told by sweeps.tell_undecided_at_payment_close).
+        "undecided_after_close": Application.objects.undecided_after_close(ExamSession.objects.current(), now),
         "in_person": Application.objects.filter(status=Status.IN_PERSON_REVIEW),
         "tickets_due_today": Ticket.objects.due_today(now).filter(due_at__gte=now),
         "tickets_overdue": Ticket.objects.overdue(now),

@@ -251,13 +251,21 @@ PORTAL_SWEEPS = [
     "applications.sweeps.lapse_unpaid_applications",
     "applications.sweeps.send_lapse_emails",
     "applications.sweeps.send_payment_reminders",
+    "applications.sweeps.tell_undecided_at_payment_close",
+    "applications.sweeps.warn_applications_due_soon",
     "applications.sweeps.escalate_overdue_applications",
     # Expiry first: a request expired at its in-person deadline is no longer escalated.
     "tickets.sweeps.expire_unverified_tickets",
+    "tickets.sweeps.warn_tickets_due_soon",
     "tickets.sweeps.escalate_overdue_tickets",
     "portal.sweeps.delete_old_spreadsheet_jobs",  # PORTAL_SPREADSHEET_JOB_DAYS
     "portal.retention.delete_expired_uploads",  # PORTAL_UPLOAD_RETENTION_DAYS
 ]
+# Warnings to an office before its open work is due (offices/escalation.py due_soon_condition): from the start of
+# the due time's last working day (this many working days earlier), and again this many hours before a due time
+# capped at payment close.
+PORTAL_DUE_WARNING_WORKDAYS = env_int("PORTAL_DUE_WARNING_WORKDAYS", 0)
+PORTAL_DUE_WARNING_HOURS_BEFORE_CAP = env_int("PORTAL_DUE_WARNING_HOURS_BEFORE_CAP", 3)
 # An outbox row left in `sending` this long is taken up again (the worker that claimed it died).
 OUTBOX_STALE_AFTER_SECONDS = env_int("OUTBOX_STALE_AFTER_SECONDS", 300)
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 5)

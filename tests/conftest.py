@@ -107,6 +107,18 @@ def _reference_data(request):
 
 
 @pytest.fixture
+def during_the_2024_session(time_machine):
+    """The clock inside the 2024 session's registration (FAQ 1: it closes 2024-07-02 12:00), for tests that decide
+    on its applications at the real time: returning for correction after registration close, or approving after
+    payment close, has no effect and is refused (applications/workflow.py)."""
+    import datetime
+
+    from offices.workdays import BEIJING
+
+    time_machine.move_to(datetime.datetime(2024, 6, 25, 10, tzinfo=BEIJING), tick=True)
+
+
+@pytest.fixture
 def session_2024(db):
     from applications.models import ExamSession
 

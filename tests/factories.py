@@ -6,6 +6,7 @@ import itertools
 import uuid
 
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
 from core.id_numbers import check_digit
 
@@ -104,7 +105,10 @@ def approve(application, by, **kwargs):
     if application.verified_insured_months is None:
         Application.objects.filter(pk=application.pk).update(verified_insured_months=application.claimed_insured_months)
         application.verified_insured_months = application.claimed_insured_months
-    act = Act(by=by)
+    # While payment is open (approving later has no effect and is refused): the 2024 session's tests approve in 2024.
+    latest = application.session.payment_closes - datetime.timedelta(minutes=1)
+    kwargs["now"] = kwargs.get("now") or min(timezone.now(), latest)
+    act = Act(by=by, now=kwargs["now"])
     if any(guard.check(application, act) for guard in APPLICATIONS.transitions["approve"].guards):
         kwargs.setdefault("override", "Test set-up: the approval is not what this test is about.")
     return application.approve(by, **kwargs)

@@ -178,6 +178,9 @@ class Ticket(models.Model):
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     sla_escalated_at = models.DateTimeField(_("overdue escalation sent at"), null=True, blank=True)
+    # The due time the office was last warned about, and when (sweeps.warn_tickets_due_soon).
+    due_warned_for = models.DateTimeField(_("warned before the due time"), null=True, blank=True, editable=False)
+    due_warned_at = models.DateTimeField(_("due warning sent at"), null=True, blank=True, editable=False)
 
     objects = TicketQuerySet.as_manager()
     office_lookup = "office"

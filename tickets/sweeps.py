@@ -11,9 +11,9 @@ Emails are queued in that transaction and sent after commit.
 
 from core.chunks import CHUNK
 from core.transitions import Act
-from offices.escalation import EscalationRecipients
+from offices.escalation import EscalationRecipients, WarningRecipients, due_soon_condition
 
-from .models import Status, Ticket
+from .models import OPEN_STATUSES, Status, Ticket
 from .workflow import TICKETS
 
 # Expiry at the in-person deadline -----------------------------------------------------------------------------
@@ -28,7 +28,17 @@ def expire_unverified_tickets(now):
     return f"{len(outcome.done)} expired at the in-person deadline, {outcome.emails} emails queued"
 
 
-# Escalation of overdue requests -------------------------------------------------------------------------------
+# Warnings before the due time, escalation after it -------------------------------------------------------------
+
+
+def warn_tickets_due_soon(now):
+    """The office's reviewers and managers are warned about its open requests from the start of the due time's last
+    working day (offices.escalation.due_soon_condition), one email per person listing them, once per due time;
+    requests waiting for the regional office are in its own queue, not warned about."""
+    statuses = [status for status in OPEN_STATUSES if status != Status.ESCALATED]
+    recipients = WarningRecipients()
+    warned, emails = TICKETS.warn_due_soon(Ticket.objects.filter(due_soon_condition(now, statuses)), now, recipients)
+    return recipients.summary(f"{warned} requests due soon warned about, {emails} emails queued")
 
 
 def escalate_overdue_tickets(now):

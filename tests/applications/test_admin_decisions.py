@@ -24,7 +24,8 @@ from tests.applications.admin_helpers import (
 )
 from tests.factories import approve
 
-pytestmark = pytest.mark.django_db
+# Decisions on the 2024 session's applications while they still have effect (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("during_the_2024_session")]
 
 
 def decision_email(app):

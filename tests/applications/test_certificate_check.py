@@ -7,7 +7,8 @@ import pytest
 
 from tests.applications.admin_helpers import CHANGELIST, application, staff_client
 
-pytestmark = pytest.mark.django_db
+# Decisions on the 2024 session's applications while they still have effect (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("during_the_2024_session")]
 
 
 def test_other_intermediate_gets_the_certificate_check_not_work_years_short(

@@ -7,6 +7,7 @@ The set-up helpers at the top are shared with test_reminders.py and test_digest.
 
 import datetime
 import itertools
+import re
 import secrets
 from io import StringIO
 
@@ -92,12 +93,17 @@ def status_of(application):
     return Application.objects.values_list("status", flat=True).get(pk=application.pk)
 
 
+# Escalation emails are keyed per due time too (…:due-<Unix seconds>): left out where a test names the key.
+DUE_SUFFIX = re.compile(r":due-\d+$")
+
+
 def keys(prefix=""):
-    return set(OutboxMessage.objects.filter(dedup_key__startswith=prefix).values_list("dedup_key", flat=True))
+    found = OutboxMessage.objects.filter(dedup_key__startswith=prefix).values_list("dedup_key", flat=True)
+    return {DUE_SUFFIX.sub("", key) for key in found}
 
 
 def message(key):
-    return OutboxMessage.objects.get(dedup_key=key)
+    return OutboxMessage.objects.get(dedup_key__regex=f"^{re.escape(key)}(:due-[0-9]+)?$")
 
 
 def system_events(application):
@@ -340,10 +346,12 @@ def test_after_downtime_everything_happens_once(
         f"application:{w['in_person']}:closed",
         # Overdue since 06-24: escalated to Ürümqi's manager. The closed foreign application is not.
         f"escalation:{w['submitted']}:{manager_urumqi.pk}",
+        # Still undecided at payment close: its candidate is told once (issue 12).
+        f"application:{w['submitted']}:undecided:{int(PAYMENT_CLOSE.timestamp())}",
     }  # and no reminder: their moments passed while the worker was down
     for name in ("approved", "approved_en", "returned", "in_person"):
         assert len(system_events(world[name])) == 1, name
-    assert len(mailoutbox) == 5
+    assert len(mailoutbox) == 6
 
 
 def test_run_sweeps_prints_one_line_per_sweep(session_2024, urumqi, reviewer_urumqi):
@@ -404,9 +412,11 @@ def test_sweeps_go_through_every_chunk(session_2024, urumqi, staff, monkeypatch)
         "lapse_unpaid_applications": "5 lapsed at payment close",
         "send_lapse_emails": "5 lapse emails queued, 0 waiting for the final payment import",
         "send_payment_reminders": "0 24h payment reminders queued, 0 3h payment reminders queued",
+        "tell_undecided_at_payment_close": "5 candidates told that payment closed before a decision",
+        "warn_applications_due_soon": "0 applications due soon warned about, 0 emails queued",
         "escalate_overdue_applications": "5 escalated, 5 emails queued",
     }
-    assert ApplicationEvent.objects.filter(actor="system").count() == 15
+    assert ApplicationEvent.objects.filter(actor="system").count() == 20
 
 
 # Escalation --------------------------------------------------------------------------------------------

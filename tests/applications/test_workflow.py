@@ -8,7 +8,12 @@ from notifications.models import OutboxMessage
 from offices.workdays import BEIJING
 from tests.factories import approve, submit_application
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+# Decisions on the 2024 session's applications while they still have effect (tests/conftest.py).
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("english"),
+    pytest.mark.usefixtures("during_the_2024_session"),
+]
 
 
 def at(*args):

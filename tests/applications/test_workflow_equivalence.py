@@ -16,7 +16,8 @@ from core.transitions import Act
 from offices.models import Office, User
 from tests.applications.admin_helpers import CHANGELIST, application, decide_url, messages_of, staff_client
 
-pytestmark = pytest.mark.django_db
+# Decisions on the 2024 session's applications while they still have effect (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("during_the_2024_session")]
 
 CHECK_STATES = ("green_verified", "green_unverified", "red_verified")
 ROLES = ("reviewer_urumqi", "manager_urumqi", "regional_admin", "reviewer_kashgar", "viewer_urumqi")

@@ -139,7 +139,7 @@ def test_a_long_list_is_cut_but_counted(work, session_2024, urumqi, staff, monke
 
 
 def test_what_is_already_late_today_is_overdue_not_due_today(session_2024, urumqi, staff):
-    give_emails(staff["reviewer_urumqi"])
+    give_emails(staff["reviewer_urumqi"], staff["regional_admin"])
     # Submitted Friday 06-28: due at payment close, Tuesday 07-02 18:00; the digest runs late, at 19:00.
     late = submitted(session_2024, urumqi, now=at(2024, 6, 28, 10))
 
@@ -148,6 +148,10 @@ def test_what_is_already_late_today_is_overdue_not_due_today(session_2024, urumq
     body = message(f"digest:650100:2024-07-02:{staff['reviewer_urumqi'].pk}").context["body"]
     assert "今日到期（0 件）：无" in body
     assert f"已逾期（1 件）：{late.reference}" in body
+    # Payment has closed: the candidate can no longer pay, and the digest says so (issue 12).
+    assert f"其中缴费截止时仍未审核、考生已无法缴费（1 件，已邮件告知考生）：{late.reference}" in body
+    regional = message(f"digest:650000:2024-07-02:{staff['regional_admin'].pk}").context["body"]
+    assert "已逾期 1 件（其中缴费截止时仍未审核、考生已无法缴费 1 件）" in regional
 
 
 def test_beat_runs_the_digest_at_half_past_eight_beijing_time_not_every_minute():

@@ -33,6 +33,8 @@ TAGS = {URUMQI: "zqurumqi", KASHGAR: "zqkashgar"}
 AT_THE_COUNTER = FIRST_REGISTRATION_DAY + datetime.timedelta(days=5)  # 2024-06-25, before every deadline
 PAID_AT = FIRST_REGISTRATION_DAY + datetime.timedelta(days=1)
 AFTER_PAYMENT_CLOSE = datetime.datetime(2024, 7, 3, 9, tzinfo=FIRST_REGISTRATION_DAY.tzinfo)
+# Decisions that need registration still open (returning for correction) are made at this moment of the 2024 session.
+DURING_REGISTRATION = AT_THE_COUNTER
 AFTER_INFO_CHANGE_DEADLINE = datetime.datetime(2024, 8, 20, 9, tzinfo=FIRST_REGISTRATION_DAY.tzinfo)
 
 _passport_serial = itertools.count(1)
@@ -150,7 +152,7 @@ def build_applications_before_the_deadlines(data, session):
     to_lapse = _application(data, session)
     approve(to_lapse, reviewer, note=data.mark("note"))
     to_close = _application(data, session)
-    to_close.return_for_correction(reviewer, data.mark("note"))
+    to_close.return_for_correction(reviewer, data.mark("note"), now=DURING_REGISTRATION)
     return [to_lapse, to_close]
 
 
@@ -166,7 +168,7 @@ def build_applications(data, session):
     )
     submitted.record_verified_months(reviewer, 120)
     returned = _application(data, session)
-    returned.return_for_correction(reviewer, data.mark("note"))
+    returned.return_for_correction(reviewer, data.mark("note"), now=DURING_REGISTRATION)
     in_person = _application(
         data, session, foreign=True, files={"insurance_pdf": marked_pdf(data), "passport_copy": marked_pdf(data)}
     )

@@ -17,7 +17,8 @@ from tests.applications.admin_helpers import application, at, decide_url, months
 from tests.conftest import PASSWORD
 from tests.factories import approve, resident_id
 
-pytestmark = pytest.mark.django_db
+# Decisions on the 2024 session's applications while they still have effect (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("during_the_2024_session")]
 
 AUDIT = "/admin/auditlog/logentry/"
 SESSION_DATES = (

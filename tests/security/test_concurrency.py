@@ -26,7 +26,12 @@ from tests.factories import approve, submit_application
 from tests.tickets.factories import FIRST_REGISTRATION_DAY, open_ticket
 from tickets.models import Kind, Status, Ticket, TicketClosed, TicketEvent
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+# Decisions on the 2024 session's applications while they still have effect (tests/conftest.py).
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("during_the_2024_session"),
+]
 
 AFTER_PAYMENT_CLOSE = datetime.datetime(2024, 7, 3, 9, tzinfo=BEIJING)
 PAID_BEFORE_CLOSE = datetime.datetime(2024, 7, 2, 17, 30, tzinfo=BEIJING)

@@ -29,7 +29,8 @@ from tickets.models import DuplicatePayment, IdentityChange, Kind
 
 from .conftest import open_ticket
 
-pytestmark = pytest.mark.django_db
+# Decisions on the 2024 session's applications while they still have effect (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("during_the_2024_session")]
 
 NUMBER = resident_id(birth="19880412", area="650102")
 MASKED = id_numbers.mask("resident_id", NUMBER)

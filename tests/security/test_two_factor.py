@@ -61,6 +61,7 @@ def test_unverified_session_is_sent_to_login_on_every_admin_url(
     assert sent_to_login(reviewer.post(custom_view, {"note": "ok"}), custom_view)
 
 
+@pytest.mark.usefixtures("during_the_2024_session")
 def test_without_two_factor_the_same_sessions_get_in(client, regional_admin, reviewer_urumqi, urumqi_application):
     app = urumqi_application
     client.force_login(regional_admin)

@@ -412,3 +412,26 @@ def test_sweeps_write_audit_entries_for_their_bulk_updates(urumqi, staff):
         (expiring.reference, {"status": ["submitted", "expired"], "closed_at": ["None", str(EXEMPTION_DEADLINE)]})
     ]
     assert changes(overdue) == [(overdue.reference, {"sla_escalated_at": ["None", str(EXEMPTION_DEADLINE)]})]
+
+
+# Warnings before the due time (issue 12) ---------------------------------------------------------------------
+
+
+def test_the_office_is_warned_about_requests_due_today_once_not_about_escalated_ones(urumqi, staff):
+    give_emails(*staff.values())
+    request = password_reset(urumqi)  # due Monday 2024-06-24 23:59:59
+    with_the_region = password_reset(urumqi, identity_changes={"document_number": "650102199001011238"})
+    Ticket.objects.filter(pk=with_the_region.pk).update(status=Status.ESCALATED)
+
+    assert sweeps.warn_tickets_due_soon(at(2024, 6, 21, 18)).startswith("0 requests")
+    assert sweeps.warn_tickets_due_soon(at(2024, 6, 24, 8)) == "1 requests due soon warned about, 2 emails queued"
+
+    emails = OutboxMessage.objects.filter(dedup_key__startswith="due-warning:tickets.ticket:")
+    assert sorted(emails.values_list("recipient", flat=True)) == [
+        "manager_urumqi@example.com",
+        "reviewer_urumqi@example.com",
+    ]
+    assert all(request.reference in email.context["body"] for email in emails)
+    assert all(with_the_region.reference not in email.context["body"] for email in emails)
+    assert Ticket.objects.values_list("due_warned_for", flat=True).get(pk=request.pk) == request.due_at
+    assert sweeps.warn_tickets_due_soon(at(2024, 6, 24, 9)).startswith("0 requests")
