@@ -149,22 +149,43 @@ class ExamSession(models.Model):
     def __str__(self):
         return _("%(year)s intermediate accounting exam") % {"year": self.year}
 
+    def derived_value(self, name):
+        """The value of derived date `name` (DERIVED_FIELDS) from this session's dates (DOMAIN.md): the one rule of
+        each, used to fill an empty one and to move one that followed a changed date (follow_sources)."""
+        close_day = _local_date(self.registration_closes) if self.registration_closes else None
+        if name == "exemption_deadline":
+            return self.registration_closes
+        if name == "duplicate_list_due":
+            return close_day and close_day + datetime.timedelta(days=7)
+        if name == "realname_auth_last_day":
+            return close_day and workdays.workday_before(close_day, 3)
+        if name == "young_candidate_cutoff":
+            return close_day and years_before(close_day, 26)
+        if name == "info_change_deadline":
+            return self.exam_first_day and self.exam_first_day - datetime.timedelta(days=20)
+        raise KeyError(name)
+
     def fill_defaults(self):
         """Derive the dates that were left empty from the ones given (DOMAIN.md)."""
-        if self.registration_closes and not self.exemption_deadline:
-            self.exemption_deadline = self.registration_closes
-        close_day = _local_date(self.registration_closes) if self.registration_closes else None
-        if close_day and not self.duplicate_list_due:
-            self.duplicate_list_due = close_day + datetime.timedelta(days=7)
-        if close_day and not self.realname_auth_last_day:
-            self.realname_auth_last_day = workdays.workday_before(close_day, 3)
-        if close_day and not self.young_candidate_cutoff:
-            self.young_candidate_cutoff = years_before(close_day, 26)
-        if self.exam_first_day and not self.info_change_deadline:
-            self.info_change_deadline = self.exam_first_day - datetime.timedelta(days=20)
+        for name in self.DERIVED_FIELDS:
+            if not getattr(self, name):
+                setattr(self, name, self.derived_value(name))
+
+    def follow_sources(self, before):
+        """A derived date that nobody set by hand (it held the value derived from `before`'s dates and is not
+        changed now) follows the changed dates: registration extended by a day moves the exemption deadline, the
+        duplicate list and the real-name last day with it; a date set by hand stays."""
+        for name in self.DERIVED_FIELDS:
+            stored = getattr(before, name)
+            if stored and getattr(self, name) == stored and stored == before.derived_value(name):
+                setattr(self, name, self.derived_value(name))
 
     def clean(self):
         super().clean()
+        if self.pk:
+            before = type(self).objects.filter(pk=self.pk).first()
+            if before is not None:
+                self.follow_sources(before)
         self.fill_defaults()
         errors = {}
         for earlier, later, equal_ok in DATE_ORDERINGS:

@@ -158,3 +158,32 @@ def test_admin_saves_valid_dates(client_of, regional_admin):
     assert response.status_code == 302
     session.refresh_from_db()
     assert session.payment_closes == datetime.datetime(2024, 7, 2, 17, tzinfo=BEIJING)
+
+
+def test_derived_dates_follow_a_changed_date_unless_set_by_hand(session_2024):
+    """Registration extended by a day (issue 13): what is derived from its close moves with it; a date that staff set
+    by hand, or change in the same edit, stays as they set it."""
+    closes = session_2024.registration_closes
+    assert session_2024.exemption_deadline == closes  # derived (FAQ 19)
+    session = ExamSession.objects.get(pk=session_2024.pk)
+    session.registration_closes = closes + datetime.timedelta(days=1)
+    session.payment_closes = session_2024.payment_closes + datetime.timedelta(days=1)
+    session.full_clean()
+
+    assert session.exemption_deadline == closes + datetime.timedelta(days=1)
+    assert session.duplicate_list_due == session_2024.duplicate_list_due + datetime.timedelta(days=1)
+    # Wednesday 07-03: three working days before is Friday 06-28.
+    assert session.realname_auth_last_day == datetime.date(2024, 6, 28)
+    assert session.info_change_deadline == session_2024.info_change_deadline  # the exam did not move
+    session.save()
+
+    by_hand = closes + datetime.timedelta(hours=3)
+    ExamSession.objects.filter(pk=session.pk).update(exemption_deadline=by_hand)
+    session = ExamSession.objects.get(pk=session.pk)
+    session.registration_closes = closes + datetime.timedelta(days=2)
+    session.payment_closes = session_2024.payment_closes + datetime.timedelta(days=2)
+    session.exam_first_day = session.exam_first_day + datetime.timedelta(days=7)
+    session.exam_last_day = session.exam_last_day + datetime.timedelta(days=7)
+    session.full_clean()
+    assert session.exemption_deadline == by_hand
+    assert session.info_change_deadline == session_2024.info_change_deadline + datetime.timedelta(days=7)
