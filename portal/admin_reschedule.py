@@ -18,6 +18,20 @@ for model in (ExamSession, CalendarDay):
         admin.site.unregister(model)
 
 
+def _preview_page(model_admin, request, original, shown):
+    """The counts of what saving would move, and the form posted again with _reschedule_confirmed."""
+    posted = [(k, v) for k, v in request.POST.lists() if k not in ("csrfmiddlewaretoken", "_save")]
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "original": original,
+        "preview": shown,
+        "posted": posted,
+        "title": _("Deadlines that move"),
+    }
+    return TemplateResponse(request, "admin/applications/examsession/reschedule_preview.html", context)
+
+
 @admin.register(ExamSession)
 class RescheduleExamSessionAdmin(ExamSessionAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
@@ -27,19 +41,8 @@ class RescheduleExamSessionAdmin(ExamSessionAdmin):
                 form = self.get_form(request, obj, change=True)(request.POST, request.FILES, instance=obj)
                 if form.is_valid() and form.has_changed():
                     shown = reschedule.preview(form.instance)
-                    if shown.moved or shown.reopened or shown.reviews_moved or shown.applications_reopened:
-                        posted = [(k, v) for k, v in request.POST.lists() if k not in ("csrfmiddlewaretoken", "_save")]
-                        context = {
-                            **self.admin_site.each_context(request),
-                            "opts": self.opts,
-                            "original": ExamSession.objects.get(pk=obj.pk),
-                            "preview": shown,
-                            "posted": posted,
-                            "title": _("Deadlines that move"),
-                        }
-                        return TemplateResponse(
-                            request, "admin/applications/examsession/reschedule_preview.html", context
-                        )
+                    if shown.anything:
+                        return _preview_page(self, request, ExamSession.objects.get(pk=obj.pk), shown)
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
@@ -53,8 +56,25 @@ class RescheduleExamSessionAdmin(ExamSessionAdmin):
 
 @admin.register(CalendarDay)
 class RescheduleCalendarDayAdmin(CalendarDayAdmin):
-    """A holiday or make-up day entered, changed or deleted moves the current session's due times (no preview
-    yet: the counts are those of the worker's summary)."""
+    """A holiday or make-up day entered or changed shows what it moves in the current session first (computed with
+    the day saved in a transaction that is rolled back), like a session edit; deleted, it moves them without a
+    preview of its own (Django's delete confirmation comes first)."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        session = ExamSession.objects.current()
+        if request.method == "POST" and session is not None and not request.POST.get("_reschedule_confirmed"):
+            obj = self.get_object(request, object_id) if object_id else None
+            allowed = self.has_change_permission(request, obj) if obj else self.has_add_permission(request)
+            if allowed and (obj is not None or object_id is None):
+                form = self.get_form(request, obj, change=obj is not None)(request.POST, request.FILES, instance=obj)
+                if form.is_valid() and (obj is None or form.has_changed()):
+                    with transaction.atomic():
+                        form.save()
+                        shown = reschedule.preview(session)
+                        transaction.set_rollback(True)
+                    if shown.anything:
+                        return _preview_page(self, request, obj, shown)
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -23,7 +23,7 @@ from applications.workflow import APPLICATIONS
 from core.chunks import CHUNK
 from core.transitions import Act
 from offices import workdays
-from tickets.models import InfoChange, Kind, Status, Ticket, deadline_for
+from tickets.models import OPEN_STATUSES, InfoChange, Kind, KindSetting, Status, Ticket, deadline_for, due_for
 from tickets.workflow import TICKETS
 
 
@@ -47,6 +47,13 @@ class Preview:
     details: list = field(default_factory=list)  # [(label, new deadline, moved, reopened, shortened)]
     reviews_moved: int = 0  # open applications whose review due time moves (the reviewers', not emailed)
     applications_reopened: int = 0  # closed or lapsed at the old date, open again
+    requests_due_moved: int = 0  # open requests whose due time moves (a calendar change; the staff's, not emailed)
+
+    @property
+    def anything(self):
+        return bool(
+            self.moved or self.reopened or self.reviews_moved or self.applications_reopened or self.requests_due_moved
+        )
 
 
 def _groups(session):
@@ -93,6 +100,7 @@ def preview(session, now=None):
     result.reviews_moved, result.shortened = len(moves), result.shortened + earlier
     for _name, queryset in _application_reopenings(session, now):
         result.applications_reopened += queryset.count()
+    result.requests_due_moved = len(_request_due_moves())
     result.emailed = result.moved + result.reopened + result.applications_reopened
     return result
 
@@ -114,6 +122,21 @@ def _review_moves(session):
             moves[pk] = new
             earlier += due is not None and new < due
     return moves, earlier
+
+
+def _request_due_moves():
+    """{pk: new due} of the open requests (of every session, and none) whose due time changes with the calendar:
+    tickets.models.due_for, computed once per kind and Beijing day of submission."""
+    slas = {kind: KindSetting.sla_for(kind) for kind in Kind.values}
+    rows = Ticket.objects.filter(status__in=OPEN_STATUSES).values_list("pk", "kind", "submitted_at", "due_at")
+    by_day, moves = {}, {}
+    for pk, kind, submitted, due in rows.iterator(chunk_size=5000):
+        key = (kind, timezone.localtime(submitted, workdays.BEIJING).date())
+        if key not in by_day:
+            by_day[key] = due_for(kind, submitted, slas[kind])
+        if by_day[key] != due:
+            moves[pk] = by_day[key]
+    return moves
 
 
 def _application_reopenings(session, now):
@@ -153,6 +176,10 @@ def apply(session, because, now=None):
         outcome = APPLICATIONS.run(name, Application.objects.filter(pk__in=queryset.values("pk")), act, chunk=CHUNK)
         rows += len(outcome.done)
         emails += outcome.emails
+    dues = _request_due_moves()
+    if dues:
+        due_act = Act(actor="system", now=now, data={"dues": dues, "because": because}, batch=True)
+        rows += len(TICKETS.run("move-due", Ticket.objects.filter(pk__in=list(dues)), due_act, chunk=CHUNK).done)
     return rows, emails
 
 

@@ -117,6 +117,13 @@ def assigned_open_condition(user):
     return models.Q(status__in=OPEN_STATUSES, assigned_to=user)
 
 
+def due_for(kind, submitted_at, sla_workdays=None):
+    """The request's due time: the kind's working days after submission (KindSetting), by the working-day calendar;
+    recomputed when the calendar changes (portal/reschedule.py)."""
+    sla = KindSetting.sla_for(kind) if sla_workdays is None else sla_workdays
+    return workdays.add_workdays(submitted_at, sla)
+
+
 class TicketQuerySet(OfficeScopedQuerySet):
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
@@ -291,7 +298,7 @@ class Ticket(models.Model):
                     session=session,
                     scope_key=f"{session.pk if session else '-'}:{platform or '-'}",
                     submitted_at=now,
-                    due_at=workdays.add_workdays(now, KindSetting.sla_for(kind)),
+                    due_at=due_for(kind, now),
                     deadline=deadline,
                     **contact,
                 )

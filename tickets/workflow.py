@@ -111,6 +111,27 @@ def deadline_moved_note(ticket, act):
     }
 
 
+def moved_due(ticket, act):
+    """The new due time; overdue again later, the request is escalated again (a claim for a due time still ahead
+    is cleared)."""
+    new = act.data["dues"][ticket.pk]
+    return {"due_at": new, "sla_escalated_at": None if new > act.now else ticket.sla_escalated_at}
+
+
+def due_moved_note(ticket, act):
+    return _("Due time moved from %(old)s to %(new)s because %(because)s") % {
+        "old": _local(ticket._before["due_at"]),
+        "new": _local(act.data["dues"][ticket.pk]),
+        "because": act.data["because"],
+    }
+
+
+def by_a_reschedule_only(ticket, act):
+    if act.actor != "system":
+        return _("Only a reschedule after a calendar change does this.")
+    return None
+
+
 def _local(moment):
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "-"
 
@@ -202,6 +223,17 @@ class TicketWorkflow(OutboxWorkflow):
                     Guard(rejection_note_written, needs_data=True),
                 ),
                 changes=closed,
+            ),
+            # The staff's due time after a calendar change: not the candidate's business, no email.
+            Transition(
+                "move-due",
+                gettext_lazy("Due time moved"),
+                None,
+                sources=OPEN_STATUSES,
+                guards=(Guard(by_a_reschedule_only, forbidden=True),),
+                changes=moved_due,
+                note=due_moved_note,
+                notify=False,
             ),
             Transition(
                 "move-deadline",

@@ -8,6 +8,7 @@ import pytest
 
 from applications.models import ExamSession
 from notifications.models import OutboxMessage
+from offices.models import CalendarDay
 from portal import reschedule
 from tests.tickets.factories import at, open_ticket
 from tests.tickets.test_sweeps import INFO_CHANGE_DEADLINE, exemption, registration_change, status_of
@@ -249,14 +250,33 @@ def test_admin_previews_then_moves_on_confirmation(
 def test_a_holiday_entered_inside_an_open_review_window_moves_its_due_time(
     client_of, regional_admin, session_2024, urumqi, django_capture_on_commit_callbacks
 ):
-    # Submitted Thursday 06-20 09:00: due Monday 06-24 23:59:59 (2 working days).
+    # Submitted Thursday 06-20 09:00: due Monday 06-24 23:59:59 (2 working days), the application and the request.
     open_one = app.submitted(session_2024, urumqi, now=at(2024, 6, 20, 9))
+    request = open_ticket(Kind.PASSWORD_RESET, urumqi, now=at(2024, 6, 20, 9))
     assert Application.objects.get(pk=open_one.pk).due_at == at(2024, 6, 24, 23, 59, 59)
+    assert request.due_at == at(2024, 6, 24, 23, 59, 59)
+    client = client_of(regional_admin)
+    data = {"date": "2024-06-21", "kind": "holiday", "note": "office closed"}
+
+    # First what it moves, nothing saved (issue 13: a calendar day reschedules like a session edit).
+    response = client.post("/admin/offices/calendarday/add/", data)
+    assert response.status_code == 200
+    counts = response.content.decode().split('id="reschedule-counts"')[1].split("</ul>")[0]
+    assert "审核期限将调整的待审报名：1" in counts  # the admin speaks Chinese
+    assert "办理期限将调整的未结申请：1" in counts
+    assert not CalendarDay.objects.exists()
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_of(regional_admin).post(
-            "/admin/offices/calendarday/add/", {"date": "2024-06-21", "kind": "holiday", "note": "office closed"}
-        )
+        response = client.post("/admin/offices/calendarday/add/", {**data, "_reschedule_confirmed": "1"})
     assert response.status_code == 302
     assert Application.objects.get(pk=open_one.pk).due_at == at(2024, 6, 25, 23, 59, 59)
     assert "2024-06-25 23:59" in open_one.events.order_by("-pk").first().note
+    # The request's due time follows the calendar too: the staff's, so no email to the candidate.
+    assert Ticket.objects.get(pk=request.pk).due_at == at(2024, 6, 25, 23, 59, 59)
+    note = TicketEvent.objects.filter(ticket=request, actor="system").latest("pk").note
+    assert "2024-06-24 23:59" in note and "2024-06-25 23:59" in note
+    assert list(
+        OutboxMessage.objects.filter(dedup_key__startswith=f"ticket:{request.pk}:").values_list("dedup_key", flat=True)
+    ) == [f"ticket:{request.pk}:received"]
+    # Run again: nothing left to move.
+    assert reschedule.preview(ExamSession.objects.current()).requests_due_moved == 0
