@@ -29,6 +29,7 @@ from tickets.models import (
     Refund,
     Ticket,
     TicketEvent,
+    due_for,
 )
 
 SCALES = {
@@ -413,6 +414,16 @@ def generate_tickets(total, sessions, n_candidates, reviewers, regional_ids, now
     details = {kind: [] for kind, _s, _p in kinds}
     events = []
 
+    dues = {}
+
+    def due_of(kind, submitted):
+        """The rule's due time (tickets.models.due_for), once per kind and Beijing day: a reschedule finds none
+        to move unless the calendar changed."""
+        key = (kind, timezone.localtime(submitted, BEIJING).date())
+        if key not in dues:
+            dues[key] = due_for(kind, submitted)
+        return dues[key]
+
     def tickets():
         for tid, kind, prefix, status in plan:
             office = rng.choices(codes, weights)[0]
@@ -423,7 +434,7 @@ def generate_tickets(total, sessions, n_candidates, reviewers, regional_ids, now
             open_ = status in ("submitted", "verified", "in_progress", "escalated")
             if open_:
                 submitted = now - datetime.timedelta(hours=rng.uniform(1, 24 * 8))
-                due = submitted + datetime.timedelta(days=5)
+                due = due_of(kind, submitted)
             verified = submitted + datetime.timedelta(hours=20) if status not in ("submitted", "expired") else None
             escalated = submitted + datetime.timedelta(hours=30) if status == "escalated" else None
             closed = submitted + datetime.timedelta(days=3) if not open_ else None
