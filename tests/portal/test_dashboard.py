@@ -64,6 +64,21 @@ def test_every_figure_is_the_row_count_of_its_link(demo, client, username):
     assert checked >= 9 and nonzero >= 4
 
 
+def test_after_payment_close_the_undecided_are_listed_and_every_figure_still_exact(demo, client, time_machine):
+    """Issue 12: applications still undecided at payment close are a figure of their own (the candidate can no
+    longer pay), for the office and in the regional table, and link to exactly those rows."""
+    from applications.models import ExamSession
+
+    time_machine.move_to(ExamSession.objects.current().payment_closes + datetime.timedelta(hours=1))
+    user = User.objects.get(username="regional_admin")
+    client.force_login(user)
+    figures = {figure["key"]: figure for figure in dashboard.office_figures(user)["applications"]}
+    assert figures["undecided_after_close"]["count"] > 0
+    assert figures["payment_closing"]["count"] == figures["undecided_before_close"]["count"] == 0
+    for label, count, link in every_figure(user):
+        assert changelist_count(client, link) == count, (label, link)
+
+
 @pytest.mark.parametrize("username", USERS)
 def test_demo_gives_every_section_nonzero_figures(demo, client, username):
     user = User.objects.get(username=username)
