@@ -293,6 +293,13 @@ class ApplicationWorkflow(OutboxWorkflow):
     DECISIONS = ("approve", "reject", "return", "in-person-done")
 
     def load(self, pks, transition):
+        if transition.name == "move-due":
+            # A reschedule moves thousands of due times: what due_from and the history note need, no more.
+            fields = ("pk", "status", "reference", "session", "review_started_at", "submitted_at", "due_at")
+            applications = list(
+                Application.objects.filter(pk__in=pks).select_related("session").only(*fields, "escalated_at")
+            )
+            return sorted(applications, key=lambda application: application.pk)
         if transition.name in ("close", "lapse", "pay"):
             # The sweeps and the payment import need the status and what the emails show, not the checks.
             fields = ("pk", "status", "reference", "paid_at", "payment_code")

@@ -414,15 +414,20 @@ def generate_tickets(total, sessions, n_candidates, reviewers, regional_ids, now
     details = {kind: [] for kind, _s, _p in kinds}
     events = []
 
-    dues = {}
+    # The rule's due time (tickets.models.due_for) per kind and Beijing day of the open requests' submission (the
+    # last 9 days), computed before the COPY (it reads the calendar: no query may run while COPY streams), so that a
+    # reschedule finds none to move unless the calendar changed.
+    today = timezone.localtime(now, BEIJING).date()
+    dues = {
+        (kind, today - datetime.timedelta(days=back)): due_for(
+            kind, datetime.datetime.combine(today - datetime.timedelta(days=back), datetime.time(12), tzinfo=BEIJING)
+        )
+        for kind, _share, _prefix in kinds
+        for back in range(10)
+    }
 
     def due_of(kind, submitted):
-        """The rule's due time (tickets.models.due_for), once per kind and Beijing day: a reschedule finds none
-        to move unless the calendar changed."""
-        key = (kind, timezone.localtime(submitted, BEIJING).date())
-        if key not in dues:
-            dues[key] = due_for(kind, submitted)
-        return dues[key]
+        return dues[(kind, timezone.localtime(submitted, BEIJING).date())]
 
     def tickets():
         for tid, kind, prefix, status in plan:

@@ -169,9 +169,11 @@ def apply(session, because, now=None):
             emails += outcome.emails
     act = Act(actor="system", now=now, data={"because": because}, batch=True)
     moves, _earlier = _review_moves(session)
-    if moves:
-        outcome = APPLICATIONS.run("move-due", Application.objects.filter(pk__in=list(moves)), act, chunk=CHUNK)
-        rows += len(outcome.done)
+    # In runs of CHUNK known pks: one locked chunk each, instead of every chunk's query carrying all of them.
+    pks = sorted(moves)
+    for start in range(0, len(pks), CHUNK):
+        batch = Application.objects.filter(pk__in=pks[start : start + CHUNK])
+        rows += len(APPLICATIONS.run("move-due", batch, act, chunk=CHUNK).done)
     for name, queryset in _application_reopenings(session, now):
         outcome = APPLICATIONS.run(name, Application.objects.filter(pk__in=queryset.values("pk")), act, chunk=CHUNK)
         rows += len(outcome.done)
