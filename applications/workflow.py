@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.templatetags.portal import moment
 from core.transitions import Guard, Transition
 from notifications.workflow import OutboxWorkflow
 
@@ -134,8 +135,8 @@ def reopened_note(application, act):
     return _("Reopened because %(because)s") % {"because": act.data["because"]}
 
 
-def _local(moment):
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "-"
+def _local(value):
+    return moment(value) or "-"
 
 
 def by_the_system_only(application, act):

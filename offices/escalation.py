@@ -9,6 +9,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.templatetags.portal import moment
+
 from .models import Role, User
 from .workdays import BEIJING, workday_after
 
@@ -53,7 +55,7 @@ class EscalationRecipients:
 def escalation_note(due_at, users):
     """The history line of an escalation (the same words for applications and requests)."""
     return _("Overdue since %(due)s: escalated to %(users)s.") % {
-        "due": timezone.localtime(due_at, BEIJING).strftime("%Y-%m-%d %H:%M"),
+        "due": moment(due_at),
         "users": ", ".join(user.get_username() for user in users),
     }
 
@@ -95,6 +97,6 @@ class WarningRecipients(EscalationRecipients):
 
 def due_warning_note(due_at, users):
     return _("Due at %(due)s: the office was warned (%(users)s).") % {
-        "due": timezone.localtime(due_at, BEIJING).strftime("%Y-%m-%d %H:%M"),
+        "due": moment(due_at),
         "users": ", ".join(user.get_username() for user in users),
     }

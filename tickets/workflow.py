@@ -5,10 +5,10 @@ TICKETS.run / run_one: the status table (models.TRANSITIONS), the kind and regio
 deadline are checked in one place, on the locked row, and the steps are offered from the same checks.
 """
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.templatetags.portal import moment
 from core.transitions import Guard, Transition
 from notifications.models import OutboxMessage, render_email
 from notifications.workflow import OutboxWorkflow
@@ -132,8 +132,8 @@ def by_a_reschedule_only(ticket, act):
     return None
 
 
-def _local(moment):
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "-"
+def _local(value):
+    return moment(value) or "-"
 
 
 def by_the_system_only(ticket, act):
