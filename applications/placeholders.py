@@ -1,5 +1,6 @@
-"""Dates of the current exam session inside help entries: staff write {registration_closes} and the page shows the
-date the home page shows, in the reader's language, so an answer never contradicts the session's data."""
+"""Placeholders for the current exam session in staff-written text (help entries, the requests' downloadable forms):
+staff write {registration_closes} and the reader sees the date the home page shows, in the reader's language, so a
+text never contradicts the session's data."""
 
 import re
 
@@ -20,8 +21,15 @@ PLACEHOLDERS = {
     "admit_card_from": (_("admit-card printing from"), lambda session: session.admit_card_from),
     "admit_card_to": (_("admit-card printing to"), lambda session: session.admit_card_to),
     "young_candidate_cutoff": (_("young candidates: born after"), lambda session: session.young_candidate_cutoff),
+    # Not dates of the session, but what its forms name: in the reader's language.
+    "subjects": (_("the exam's subjects"), lambda session: SUBJECTS),
+    "exempt_subject": (_("the subject MPAcc and DPAcc holders may be exempted from"), lambda session: EXEMPT_SUBJECT),
 }
+SUBJECTS = _("Intermediate Accounting Practice, Financial Management and Economic Law")
+EXEMPT_SUBJECT = _("Financial Management")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# Anything in braces, for checking what staff typed: "{ year}" or "{年份}" is a mistake to show, not text to keep.
+BRACED = re.compile(r"\{([^{}\n]*)\}")
 MONTHS_EN = [
     "January",
     "February",
@@ -66,6 +74,12 @@ def session_values(session, language):
 def fill(text, values):
     """`text` with each known placeholder replaced; anything else in braces is left as written."""
     return PLACEHOLDER.sub(lambda match: values.get(match[1], match[0]), text)
+
+
+def unknown(text, known):
+    """The braced names in `text` that are not in `known`, in order, once each."""
+    found = [match[1] for match in BRACED.finditer(text or "") if match[1] not in known]
+    return list(dict.fromkeys(found))
 
 
 def help_text():

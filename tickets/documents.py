@@ -1,0 +1,248 @@
+"""The requests' downloadable forms: a DOCX made with python-docx from a FormTemplate's text (regional staff edit it
+in the admin), its placeholders filled from the current session and, when downloaded from a request's pages, from
+the request. One A4 page: the title, the introduction, a table of fields to fill in (cells left empty to type or
+write in), the materials, the declaration with the candidate's signature and date line, the office's address and
+hours, and a table for the office.
+
+Why DOCX and python-docx: the forms are Chinese, and a PDF needs a CJK font embedded, which the portal does not ship;
+a DOCX names the font and Word or WPS shows it with the reader's own. python-docx is the maintained library for it
+(lxml, already a dependency, is all it needs), and its table cells are the blanks candidates fill in.
+"""
+
+import io
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from docx import Document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Cm, Mm, Pt
+
+from applications import placeholders
+
+from .models import Kind
+
+DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+DOCUMENT_KINDS = (Kind.EXEMPTION, Kind.CERT_DELETION)
+# The ASCII file name sent beside the Chinese one (core/uploads.py: generated_attachment).
+ASCII_NAMES = {Kind.EXEMPTION: "exemption-application-form", Kind.CERT_DELETION: "certification-deletion-statement"}
+
+
+def _exemption(ticket, name):
+    detail = ticket.detail if ticket.kind == Kind.EXEMPTION else None
+    if detail is None:
+        return ""
+    if name == "degree":
+        return detail.get_degree_display()
+    if name == "graduation_date":
+        return placeholders.spoken(detail.graduation_date, translation.get_language())
+    return getattr(detail, name)
+
+
+# placeholder → (what it is, its value for a request). Downloaded without a request, they are left blank to fill in.
+TICKET_PLACEHOLDERS = {
+    "reference": (gettext_lazy("the request's reference"), lambda ticket: ticket.reference),
+    "name": (gettext_lazy("the candidate's name"), lambda ticket: ticket.candidate.name),
+    "phone": (gettext_lazy("the candidate's mobile phone"), lambda ticket: ticket.phone),
+    "email": (gettext_lazy("the candidate's email"), lambda ticket: ticket.email),
+    "office": (gettext_lazy("the office of the request"), lambda ticket: ticket.office.name),
+    "degree": (gettext_lazy("degree (exemption)"), lambda ticket: _exemption(ticket, "degree")),
+    "certificate_number": (
+        gettext_lazy("degree certificate number (exemption)"),
+        lambda ticket: _exemption(ticket, "certificate_number"),
+    ),
+    "school": (gettext_lazy("school (exemption)"), lambda ticket: _exemption(ticket, "school")),
+    "graduation_date": (
+        gettext_lazy("graduation date (exemption)"),
+        lambda ticket: _exemption(ticket, "graduation_date"),
+    ),
+    "statement": (
+        gettext_lazy("the written statement (certification deletion)"),
+        lambda ticket: ticket.detail.statement if ticket.kind == Kind.CERT_DELETION else "",
+    ),
+}
+BLANK = "________"
+
+
+def known_placeholders():
+    return {*placeholders.PLACEHOLDERS, *TICKET_PLACEHOLDERS}
+
+
+def unknown_placeholders(text):
+    """None, or the message (in the admin's language) naming the braced words of `text` that are no placeholder."""
+    wrong = placeholders.unknown(text, known_placeholders())
+    if not wrong:
+        return None
+    return ValidationError(
+        _("Unknown placeholder %(wrong)s. Write one of: %(known)s (with the braces, without spaces).")
+        % {
+            "wrong": "、".join(f"{{{name}}}" for name in wrong),
+            "known": "、".join(f"{{{name}}}" for name in sorted(known_placeholders())),
+        },
+        code="placeholder",
+    )
+
+
+def help_text():
+    """What staff read under each text field of the admin form."""
+    names = {
+        **{name: what for name, (what, _get) in placeholders.PLACEHOLDERS.items()},
+        **{name: what for name, (what, _get) in TICKET_PLACEHOLDERS.items()},
+    }
+    return _(
+        "Placeholders: %(placeholders)s. The request's details are filled in when a candidate downloads the form "
+        "from the request's pages, and left blank otherwise. Fields: one per line; “label | text” puts the text in "
+        "the cell to fill in."
+    ) % {"placeholders": "; ".join(f"{{{name}}}: {what}" for name, what in names.items())}
+
+
+def values_for(session, language, ticket=None):
+    """{placeholder: text}: the session's dates and the request's details, blank where there is none."""
+    values = dict.fromkeys(known_placeholders(), "")
+    values.update(placeholders.session_values(session, language))
+    if ticket is not None:
+        values.update({name: str(get(ticket) or "") for name, (_what, get) in TICKET_PLACEHOLDERS.items()})
+    return values
+
+
+def _lines(text, values):
+    filled = placeholders.fill(text or "", values)
+    return [line.strip() for line in filled.splitlines() if line.strip()]
+
+
+def _field_rows(text, values):
+    """[(label, prefilled text)] of a fields text: one field per line, "label | text" fills its cell."""
+    rows = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        label, _bar, value = line.partition("|")
+        rows.append((placeholders.fill(label.strip(), values), placeholders.fill(value.strip(), values)))
+    return rows
+
+
+def _font(run_or_style, size=None, bold=None):
+    font = run_or_style.font
+    if size:
+        font.size = Pt(size)
+    if bold is not None:
+        font.bold = bold
+
+
+def _base_document():
+    document = Document()
+    section = document.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin = section.bottom_margin = Mm(15)
+    section.left_margin = section.right_margin = Mm(18)
+    normal = document.styles["Normal"]
+    normal.font.name = "SimSun"
+    normal.font.size = Pt(10.5)
+    # Word takes the font of Chinese characters from eastAsia, not from the font's name.
+    normal.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
+    normal.paragraph_format.space_after = Pt(2)
+    normal.paragraph_format.line_spacing = 1.15
+    return document
+
+
+def _table(document, rows, label_width=Cm(4.5), value_width=Cm(12.9), height=None):
+    table = document.add_table(rows=0, cols=2)
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for label, value in rows:
+        cells = table.add_row().cells
+        cells[0].width, cells[1].width = label_width, value_width
+        cells[0].text, cells[1].text = label, value
+        if height:
+            table.rows[-1].height = height
+    return table
+
+
+def _heading(document, text, size=11):
+    paragraph = document.add_paragraph()
+    _font(paragraph.add_run(text), size=size, bold=True)
+    paragraph.paragraph_format.space_before = Pt(6)
+    return paragraph
+
+
+def _office_lines(ticket, directory_url):
+    if ticket is None:
+        return [_("Addresses and hours of the offices: %(url)s") % {"url": directory_url or ""}]
+    office = ticket.office
+    unknown = _("not known yet")
+    return [
+        "{}{}{}".format(_("Office"), _(": "), office.name),
+        "{}{}{}".format(_("Address"), _(": "), office.address or unknown),
+        "{}{}{}".format(_("Office hours"), _(": "), office.hours or unknown),
+    ]
+
+
+def render(template, session, language, ticket=None, directory_url=""):
+    """The form as DOCX bytes: in English when asked for and the template has English texts, else Chinese."""
+    english = (language or "").startswith("en") and template.has_english
+    with translation.override("en" if english else "zh-hans"):
+        language = translation.get_language()
+        values = values_for(session, language, ticket)
+        texts = template.texts("en" if english else "zh")
+        document = _base_document()
+
+        title = document.add_paragraph()
+        title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        _font(title.add_run(placeholders.fill(texts["title"], values)), size=16, bold=True)
+        if ticket is not None:
+            reference = document.add_paragraph("{}{}{}".format(_("Reference"), _(": "), ticket.reference))
+            reference.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        for line in _lines(texts["intro"], values):
+            document.add_paragraph(line)
+
+        _table(document, _field_rows(texts["applicant_fields"], values))
+
+        materials = _lines(texts["materials"], values)
+        if materials:
+            _heading(document, _("Bring to the office"), size=10.5)
+            for line in materials:
+                document.add_paragraph(line)
+
+        _heading(document, _("Candidate's declaration"), size=10.5)
+        for line in _lines(texts["declaration"], values):
+            document.add_paragraph(line)
+        signature = document.add_paragraph(
+            "{}{}{}      {}{}{}".format(_("Candidate's signature"), _(": "), "_" * 18, _("Date"), _(": "), "_" * 14)
+        )
+        signature.paragraph_format.space_before = Pt(10)
+
+        _heading(document, _("Where to come"), size=10.5)
+        for line in _office_lines(ticket, directory_url):
+            document.add_paragraph(line)
+
+        office_rows = _field_rows(texts["office_fields"], values)
+        if office_rows:
+            _heading(document, _("For the office"), size=10.5)
+            _table(document, office_rows, height=Cm(1.1))
+
+        properties = document.core_properties
+        properties.title = placeholders.fill(texts["title"], values)
+        properties.author = properties.last_modified_by = ""
+        properties.created = properties.modified = timezone.now()
+        out = io.BytesIO()
+        document.save(out)
+    return out.getvalue()
+
+
+def filename(template, session, language):
+    """The download's name: the form's title (its placeholders filled), in the language rendered."""
+    english = (language or "").startswith("en") and template.has_english
+    with translation.override("en" if english else "zh-hans"):
+        values = values_for(session, translation.get_language())
+        title = placeholders.fill(template.title_en if english else template.title_zh, values)
+    title = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', " ", title).strip() or ASCII_NAMES[template.kind]
+    return f"{title[:120]}.docx"
+
+
+def ascii_filename(template, session):
+    year = f"-{session.year}" if session is not None else ""
+    return f"{ASCII_NAMES[template.kind]}{year}.docx"
