@@ -149,13 +149,16 @@ def _base_document():
     return document
 
 
-def _table(document, rows, label_width=Cm(4.5), value_width=Cm(12.9), height=None):
+LABEL_WIDTH, VALUE_WIDTH = Cm(4.5), Cm(12.9)  # 17.4 cm: A4 less the margins
+
+
+def _table(document, rows, height=None):
     table = document.add_table(rows=0, cols=2)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     for label, value in rows:
         cells = table.add_row().cells
-        cells[0].width, cells[1].width = label_width, value_width
+        cells[0].width, cells[1].width = LABEL_WIDTH, VALUE_WIDTH
         cells[0].text, cells[1].text = label, value
         if height:
             table.rows[-1].height = height
