@@ -539,3 +539,6 @@ class DuplicatePaymentAdmin(ReadOnlyAdminMixin, BackgroundImportMixin, ImportMix
                 _("No application of this session for: %(rows)s. These rows are kept under “Unmatched”.")
                 % {"rows": rows},
             )
+
+
+from . import admin_forms  # noqa: E402, F401 - registers the downloadable forms' admin

@@ -13,6 +13,7 @@ import io
 import re
 
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,6 +24,8 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 
 from applications import placeholders
+from applications.models import ExamSession
+from core.uploads import generated_attachment
 
 from .models import Kind
 
@@ -249,3 +252,14 @@ def filename(template, session, language):
 def ascii_filename(template, session):
     year = f"-{session.year}" if session is not None else ""
     return f"{ASCII_NAMES[template.kind]}{year}.docx"
+
+
+def download(request, template, language, session=None, ticket=None):
+    """The form as a DOCX attachment, its placeholders filled from `session` (the current one by default)."""
+    session = session if session is not None else ExamSession.objects.current()
+    directory = request.build_absolute_uri(reverse("office-directory"))
+    english = language.startswith("en") and template.has_english
+    language = "en" if english else "zh-hans"
+    data = render(template, session, language, ticket=ticket, directory_url=directory)
+    ascii_name = ascii_filename(template, session).replace(".docx", "-en.docx" if english else ".docx")
+    return generated_attachment(data, filename(template, session, language), DOCX_CONTENT_TYPE, ascii_name)
