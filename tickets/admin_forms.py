@@ -9,16 +9,28 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from applications.models import ExamSession
+
 from . import documents
 from .models import FormTemplate
+
+
+def _html(part):
+    kind, content = part
+    if kind in ("fields", "office_fields"):
+        rows = format_html_join("", '<tr><th scope="row">{}</th><td>{}</td></tr>', content)
+        return format_html("<table>{}</table>", rows)
+    if kind in ("title", "heading"):
+        return format_html("<p><strong>{}</strong></p>", content)
+    return format_html("<p>{}</p>", content)
 
 
 @admin.register(FormTemplate)
 class FormTemplateAdmin(admin.ModelAdmin):
     list_display = ("title_zh", "kind", "english_version", "updated_at", "downloads")
-    readonly_fields = ("kind", "downloads", "updated_at")
+    readonly_fields = ("kind", "downloads", "updated_at", "preview")
     fieldsets = (
-        (None, {"fields": ("kind", "downloads", "updated_at")}),
+        (None, {"fields": ("kind", "downloads", "updated_at", "preview")}),
         (
             _("Chinese (the official form)"),
             {
@@ -73,6 +85,16 @@ class FormTemplateAdmin(admin.ModelAdmin):
         if obj.has_english:
             links.append((reverse("admin:tickets_formtemplate_download", args=[obj.pk, "en"]), _("English (DOCX)")))
         return format_html_join(" · ", '<a href="{}">{}</a>', links) or format_html("—")
+
+    @admin.display(description=_("Preview (Chinese, the current session, as last saved)"))
+    def preview(self, obj):
+        """The saved text as the DOCX says it, with the current session's dates: no need to open Word to check."""
+        if obj is None or obj.pk is None:
+            return "—"
+        parts = documents.outline(obj, ExamSession.objects.current(), "zh-hans")
+        return format_html(
+            '<div class="form-preview">{}</div>', format_html_join("", "{}", ((_html(p),) for p in parts))
+        )
 
     def get_urls(self):
         download = path(

@@ -187,55 +187,63 @@ def _office_lines(ticket, directory_url):
     ]
 
 
-def render(template, session, language, ticket=None, directory_url=""):
-    """The form as DOCX bytes: in English when asked for and the template has English texts, else Chinese."""
+def outline(template, session, language, ticket=None, directory_url=""):
+    """What the form says, in order, as [(part, content)]: part is "title", "reference", "paragraph", "heading",
+    "fields" or "office_fields" (content: [(label, text)]) or "signature". In English when asked for and the
+    template has English texts, else Chinese. The DOCX and the admin's preview are made from it."""
     english = (language or "").startswith("en") and template.has_english
     with translation.override("en" if english else "zh-hans"):
-        language = translation.get_language()
-        values = values_for(session, language, ticket)
+        values = values_for(session, translation.get_language(), ticket)
         texts = template.texts("en" if english else "zh")
-        document = _base_document()
-
-        title = document.add_paragraph()
-        title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        _font(title.add_run(placeholders.fill(texts["title"], values)), size=16, bold=True)
+        parts = [("title", placeholders.fill(texts["title"], values))]
         if ticket is not None:
-            reference = document.add_paragraph("{}{}{}".format(_("Reference"), _(": "), ticket.reference))
-            reference.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        for line in _lines(texts["intro"], values):
-            document.add_paragraph(line)
-
-        _table(document, _field_rows(texts["applicant_fields"], values))
-
+            parts.append(("reference", "{}{}{}".format(_("Reference"), _(": "), ticket.reference)))
+        parts += [("paragraph", line) for line in _lines(texts["intro"], values)]
+        parts.append(("fields", _field_rows(texts["applicant_fields"], values)))
         materials = _lines(texts["materials"], values)
         if materials:
-            _heading(document, _("Bring to the office"), size=10.5)
-            for line in materials:
-                document.add_paragraph(line)
-
-        _heading(document, _("Candidate's declaration"), size=10.5)
-        for line in _lines(texts["declaration"], values):
-            document.add_paragraph(line)
-        signature = document.add_paragraph(
-            "{}{}{}      {}{}{}".format(_("Candidate's signature"), _(": "), "_" * 18, _("Date"), _(": "), "_" * 14)
-        )
-        signature.paragraph_format.space_before = Pt(10)
-
-        _heading(document, _("Where to come"), size=10.5)
-        for line in _office_lines(ticket, directory_url):
-            document.add_paragraph(line)
-
+            parts.append(("heading", _("Bring to the office")))
+            parts += [("paragraph", line) for line in materials]
+        parts.append(("heading", _("Candidate's declaration")))
+        parts += [("paragraph", line) for line in _lines(texts["declaration"], values)]
+        signature = (_("Candidate's signature"), _(": "), "_" * 18, _("Date"), _(": "), "_" * 14)
+        parts.append(("signature", "{}{}{}      {}{}{}".format(*signature)))
+        parts.append(("heading", _("Where to come")))
+        parts += [("paragraph", line) for line in _office_lines(ticket, directory_url)]
         office_rows = _field_rows(texts["office_fields"], values)
         if office_rows:
-            _heading(document, _("For the office"), size=10.5)
-            _table(document, office_rows, height=Cm(1.1))
+            parts.append(("heading", _("For the office")))
+            parts.append(("office_fields", office_rows))
+    return parts
 
-        properties = document.core_properties
-        properties.title = placeholders.fill(texts["title"], values)
-        properties.author = properties.last_modified_by = ""
-        properties.created = properties.modified = timezone.now()
-        out = io.BytesIO()
-        document.save(out)
+
+def render(template, session, language, ticket=None, directory_url=""):
+    """The form as DOCX bytes (see `outline`)."""
+    document = _base_document()
+    parts = outline(template, session, language, ticket=ticket, directory_url=directory_url)
+    for part, content in parts:
+        if part == "title":
+            title = document.add_paragraph()
+            title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            _font(title.add_run(content), size=16, bold=True)
+            document.core_properties.title = content
+        elif part == "reference":
+            document.add_paragraph(content).alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        elif part == "paragraph":
+            document.add_paragraph(content)
+        elif part == "heading":
+            _heading(document, content, size=10.5)
+        elif part == "signature":
+            document.add_paragraph(content).paragraph_format.space_before = Pt(10)
+        elif part == "fields":
+            _table(document, content)
+        elif part == "office_fields":
+            _table(document, content, height=Cm(1.1))
+    properties = document.core_properties
+    properties.author = properties.last_modified_by = ""
+    properties.created = properties.modified = timezone.now()
+    out = io.BytesIO()
+    document.save(out)
     return out.getvalue()
 
 

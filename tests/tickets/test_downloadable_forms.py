@@ -233,9 +233,13 @@ def test_a_wrong_placeholder_is_refused_in_chinese_and_nothing_is_lost(client_of
     assert {name: getattr(template, name) for name in saved} == saved
 
 
-def test_the_placeholders_are_explained_on_the_form(client_of, regional_admin, session_2024):
-    html = client_of(regional_admin).get(f"{ADMIN}{FormTemplate.objects.first().pk}/change/").content.decode()
+def test_the_placeholders_are_explained_and_the_form_previewed(client_of, regional_admin, session_2024):
+    template = FormTemplate.objects.get(kind=Kind.EXEMPTION)
+    html = client_of(regional_admin).get(f"{ADMIN}{template.pk}/change/").content.decode()
     assert "{exemption_deadline}" in html and "{reference}" in html and "{exempt_subject}" in html
+    preview = html.split('class="form-preview"')[1]
+    assert "<strong>2024年度会计专业技术中级资格考试免试科目申请表</strong>" in preview
+    assert "请于2024年6月19日至2024年7月2日12:00前" in preview and "考生签名：" in preview
 
 
 def test_the_seeded_texts_use_only_known_placeholders(session_2024):
