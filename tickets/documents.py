@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from docx import Document
-from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
@@ -155,16 +155,23 @@ def _base_document():
 LABEL_WIDTH, VALUE_WIDTH = Cm(4.5), Cm(12.9)  # 17.4 cm: A4 less the margins
 
 
-def _table(document, rows, height=None):
+def _table(document, rows, height):
+    """A two-column table: the label, and the cell to fill in (at least `height` high, to write by hand)."""
     table = document.add_table(rows=0, cols=2)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    # Fixed widths (the grid's and each cell's): LibreOffice and WPS ignore the cells' alone.
+    table.autofit = False
+    table.columns[0].width, table.columns[1].width = LABEL_WIDTH, VALUE_WIDTH
     for label, value in rows:
-        cells = table.add_row().cells
+        row = table.add_row()
+        row.height, row.height_rule = height, WD_ROW_HEIGHT_RULE.AT_LEAST
+        cells = row.cells
         cells[0].width, cells[1].width = LABEL_WIDTH, VALUE_WIDTH
         cells[0].text, cells[1].text = label, value
-        if height:
-            table.rows[-1].height = height
+        for cell in cells:
+            cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+            cell.paragraphs[0].paragraph_format.space_after = Pt(0)
     return table
 
 
@@ -236,9 +243,9 @@ def render(template, session, language, ticket=None, directory_url=""):
         elif part == "signature":
             document.add_paragraph(content).paragraph_format.space_before = Pt(10)
         elif part == "fields":
-            _table(document, content)
+            _table(document, content, height=Cm(0.85))
         elif part == "office_fields":
-            _table(document, content, height=Cm(1.1))
+            _table(document, content, height=Cm(1.4))
     properties = document.core_properties
     properties.author = properties.last_modified_by = ""
     properties.created = properties.modified = timezone.now()
