@@ -68,6 +68,7 @@ TICKET_PLACEHOLDERS = {
         lambda ticket: ticket.detail.statement if ticket.kind == Kind.CERT_DELETION else "",
     ),
 }
+# A request's detail in running text when there is no request: a line to write on (in a cell, the cell is the blank).
 BLANK = "________"
 
 
@@ -103,9 +104,9 @@ def help_text():
     ) % {"placeholders": "; ".join(f"{{{name}}}: {what}" for name, what in names.items())}
 
 
-def values_for(session, language, ticket=None):
-    """{placeholder: text}: the session's dates and the request's details, blank where there is none."""
-    values = dict.fromkeys(known_placeholders(), "")
+def values_for(session, language, ticket=None, blank=""):
+    """{placeholder: text}: the session's dates and the request's details, `blank` where there is none."""
+    values = dict.fromkeys(known_placeholders(), blank)
     values.update(placeholders.session_values(session, language))
     if ticket is not None:
         values.update({name: str(get(ticket) or "") for name, (_what, get) in TICKET_PLACEHOLDERS.items()})
@@ -200,13 +201,14 @@ def outline(template, session, language, ticket=None, directory_url=""):
     template has English texts, else Chinese. The DOCX and the admin's preview are made from it."""
     english = (language or "").startswith("en") and template.has_english
     with translation.override("en" if english else "zh-hans"):
-        values = values_for(session, translation.get_language(), ticket)
+        language = translation.get_language()
+        values, cell_values = values_for(session, language, ticket, BLANK), values_for(session, language, ticket)
         texts = template.texts("en" if english else "zh")
         parts = [("title", placeholders.fill(texts["title"], values))]
         if ticket is not None:
             parts.append(("reference", "{}{}{}".format(_("Reference"), _(": "), ticket.reference)))
         parts += [("paragraph", line) for line in _lines(texts["intro"], values)]
-        parts.append(("fields", _field_rows(texts["applicant_fields"], values)))
+        parts.append(("fields", _field_rows(texts["applicant_fields"], cell_values)))
         materials = _lines(texts["materials"], values)
         if materials:
             parts.append(("heading", _("Bring to the office")))
@@ -217,7 +219,7 @@ def outline(template, session, language, ticket=None, directory_url=""):
         parts.append(("signature", "{}{}{}      {}{}{}".format(*signature)))
         parts.append(("heading", _("Where to come")))
         parts += [("paragraph", line) for line in _office_lines(ticket, directory_url)]
-        office_rows = _field_rows(texts["office_fields"], values)
+        office_rows = _field_rows(texts["office_fields"], cell_values)
         if office_rows:
             parts.append(("heading", _("For the office")))
             parts.append(("office_fields", office_rows))

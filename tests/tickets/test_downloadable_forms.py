@@ -252,3 +252,12 @@ def test_the_seeded_texts_use_only_known_placeholders(session_2024):
                 assert re.findall(r"\{(\w+)\}", text) == [
                     name for name in re.findall(r"\{(\w+)\}", text) if name in documents.known_placeholders()
                 ]
+
+
+def test_a_request_s_detail_in_running_text_is_a_line_to_write_on_without_a_request(client, session_2024, urumqi):
+    FormTemplate.objects.filter(kind=Kind.CERT_DELETION).update(intro_zh="本人{name}申请删除认证信息。")
+    text = docx_text(download(client, "/zh-hans/requests/certification-deletion/form.docx"))
+    assert "本人________申请删除认证信息。" in text
+    ticket = open_ticket(Kind.CERT_DELETION, urumqi)
+    text = docx_text(download(client, f"/zh-hans/requests/status/{ticket.status_token}/form.docx"))
+    assert f"本人{ticket.candidate.name}申请删除认证信息。" in text
