@@ -261,3 +261,14 @@ def test_a_request_s_detail_in_running_text_is_a_line_to_write_on_without_a_requ
     ticket = open_ticket(Kind.CERT_DELETION, urumqi)
     text = docx_text(download(client, f"/zh-hans/requests/status/{ticket.status_token}/form.docx"))
     assert f"本人{ticket.candidate.name}申请删除认证信息。" in text
+
+
+def test_the_receipt_email_says_where_the_form_is(session_2024, urumqi, mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        open_ticket(Kind.EXEMPTION, urumqi)
+        open_ticket(Kind.PASSWORD_RESET, urumqi, contact={"email": "other@example.com"})
+        open_ticket(Kind.CERT_DELETION, urumqi, contact={"email": "third@example.com", "language": "en"})
+    bodies = {email.to[0]: email.body for email in mailoutbox}
+    assert "下载需填写并签名的申请表" in bodies["candidate@example.com"]
+    assert "申请表" not in bodies["other@example.com"]
+    assert "download the form to fill in and sign" in bodies["third@example.com"]
