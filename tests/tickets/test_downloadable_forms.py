@@ -272,3 +272,19 @@ def test_the_receipt_email_says_where_the_form_is(session_2024, urumqi, mailoutb
     assert "下载需填写并签名的申请表" in bodies["candidate@example.com"]
     assert "申请表" not in bodies["other@example.com"]
     assert "download the form to fill in and sign" in bodies["third@example.com"]
+
+
+def test_staff_print_the_filled_form_of_their_office_s_request(client_of, reviewer_urumqi, reviewer_kashgar, urumqi):
+    ticket = open_ticket(Kind.EXEMPTION, urumqi)
+    client = client_of(reviewer_urumqi)
+    page = client.get(f"/admin/tickets/ticket/{ticket.pk}/change/").content.decode()
+    url = f"/admin/tickets/ticket/{ticket.pk}/form/"
+    assert f'href="{url}"' in page
+    text = docx_text(client.get(url))
+    assert ticket.reference in text and "新疆财经大学" in text and "免试科目申请表" in text
+
+    reset = open_ticket(Kind.PASSWORD_RESET, urumqi)
+    assert "/form/" not in client.get(f"/admin/tickets/ticket/{reset.pk}/change/").content.decode()
+    assert client.get(f"/admin/tickets/ticket/{reset.pk}/form/").status_code == 404
+    # Another office's request: as if it did not exist.
+    assert client_of(reviewer_kashgar).get(url).status_code == 404
