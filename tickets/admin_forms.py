@@ -91,7 +91,8 @@ class FormTemplateAdmin(admin.ModelAdmin):
         """The saved text as the DOCX says it, with the current session's dates: no need to open Word to check."""
         if obj is None or obj.pk is None:
             return "—"
-        parts = documents.outline(obj, ExamSession.objects.current(), "zh-hans")
+        directory = reverse("office-directory")
+        parts = documents.outline(obj, ExamSession.objects.current(), "zh-hans", directory_url=directory)
         return format_html(
             '<div class="form-preview">{}</div>', format_html_join("", "{}", ((_html(p),) for p in parts))
         )
