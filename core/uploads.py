@@ -190,6 +190,28 @@ def attachment(stored, filename):
         raise Http404 from None
     content_type = CONTENT_TYPES.get(os.path.splitext(stored.name)[1].lower(), "application/octet-stream")
     response = FileResponse(handle, as_attachment=True, filename=filename, content_type=content_type)
+    return _private(response)
+
+
+def generated_attachment(data, filename, content_type, fallback_name=""):
+    """A file the portal made (a form filled from the session's data) as a download, with the same headers as an
+    upload's: never shown inline, never cached. A non-ASCII name is sent as RFC 5987 filename*=utf-8''…, after
+    `fallback_name` (ASCII) as filename= for clients that do not read filename*."""
+    from urllib.parse import quote
+
+    from django.http import HttpResponse
+    from django.utils.http import content_disposition_header
+
+    response = HttpResponse(data, content_type=content_type)
+    if filename.isascii() or not fallback_name:
+        response["Content-Disposition"] = content_disposition_header(True, filename)
+    else:
+        fallback = fallback_name.replace("\\", "").replace('"', "")
+        response["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=utf-8''{quote(filename)}"
+    return _private(response)
+
+
+def _private(response):
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

@@ -26,6 +26,8 @@ _REVIEWER = [
     "tickets.view_ticketevent",
     "tickets.view_ticketmessage",
     "tickets.view_cannedreply",
+    # The requests' downloadable forms: every office downloads them, only the regional office edits their text.
+    "tickets.view_formtemplate",
     # The audit log, read-only and scoped: the entries of their office's applications, requests and candidates.
     "auditlog.view_logentry",
 ]
@@ -76,6 +78,7 @@ _REGIONAL = [
     "tickets.delete_cannedreply",
     "tickets.view_kindsetting",
     "tickets.change_kindsetting",
+    "tickets.change_formtemplate",
 ]
 
 ROLE_PERMISSIONS = {

@@ -17,7 +17,15 @@ def register_models():
     """Called once from PortalConfig.ready()."""
     from applications.models import Application, Candidate, ExamSession
     from offices.models import Office, User
-    from tickets.models import CertificationDeletion, Exemption, InfoChange, PasswordReset, Refund, Ticket
+    from tickets.models import (
+        CertificationDeletion,
+        Exemption,
+        FormTemplate,
+        InfoChange,
+        PasswordReset,
+        Refund,
+        Ticket,
+    )
 
     # The computed checks are long and follow from the fields; their outcome is in the flags.
     auditlog.register(Application, exclude_fields=[*NEVER_AUDITED, "checks"])
@@ -28,6 +36,8 @@ def register_models():
     for detail in (PasswordReset, CertificationDeletion, Refund, Exemption):
         auditlog.register(detail)
     auditlog.register(Office)
+    # The downloadable forms' text: what regional staff changed in the form candidates sign.
+    auditlog.register(FormTemplate)
     auditlog.register(User, exclude_fields=["password", "last_login"], m2m_fields={"groups", "user_permissions"})
     pre_save.connect(mask_free_text, sender=LogEntry, dispatch_uid="core.audit.mask_free_text")
 

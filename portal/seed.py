@@ -7,7 +7,10 @@ def create_reference_data():
     from offices.models import Office
     from offices.seed import create_offices
     from public.models import HelpEntry, create_help_entries
+    from tickets.form_seed import create_form_templates
+    from tickets.models import FormTemplate
 
     create_offices(Office)
     create_session_2024(ExamSession)
     create_help_entries(HelpEntry)
+    create_form_templates(FormTemplate)

@@ -1,4 +1,5 @@
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
@@ -18,6 +19,11 @@ def home(request):
     )
 
 
+# The help entries that name a request's form (FAQ 6: the written statement; FAQ 19: 免试科目申请表) link its download
+# (tickets/documents.py), by URL name: the public pages do not import the requests.
+FORM_DOWNLOADS = {6: "certification-deletion", 19: "exemption"}
+
+
 def help_page(request):
     """The published help entries, their date placeholders filled from the current session (public/placeholders.py)."""
     values = placeholders.session_values(ExamSession.objects.current(), get_language())
@@ -25,6 +31,8 @@ def help_page(request):
     for entry in entries:
         entry.shown_question = placeholders.fill(entry.question, values)
         entry.shown_answer = placeholders.fill(entry.answer, values)
+        if entry.number in FORM_DOWNLOADS:
+            entry.form_url = reverse("tickets:form", args=[FORM_DOWNLOADS[entry.number]])
     return render(request, "public/help.html", {"entries": entries})
 
 

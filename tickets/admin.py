@@ -3,7 +3,7 @@ from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Min, Q
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -21,12 +21,13 @@ from core.templatetags.portal import moment
 from offices.admin_scoping import OfficeScopedAdmin
 from offices.workdays import BEIJING
 
-from . import staff_views
+from . import documents, staff_views
 from .models import (
     DETAIL_MODELS,
     REFERENCE_PREFIX,
     CannedReply,
     DuplicatePayment,
+    FormTemplate,
     Kind,
     KindSetting,
     Ticket,
@@ -355,6 +356,9 @@ class TicketAdmin(ReadOnlyAdminMixin, CandidateColumnsMixin, OfficeScopedAdmin):
             ],
             **(extra_context or {}),
         }
+        if ticket is not None and ticket.kind in documents.DOCUMENT_KINDS:
+            # The form filled with the request, to print at the counter for a candidate who did not bring it.
+            extra_context["filled_form_url"] = reverse("admin:tickets_ticket_form", args=[ticket.pk])
         response = super().change_view(request, object_id, form_url, extra_context)
         if response.status_code == 200 and request.user.has_perm(FULL_NUMBERS):
             # Each time the page shows a full document number, the audit log says who saw whose, and when.
@@ -371,6 +375,7 @@ class TicketAdmin(ReadOnlyAdminMixin, CandidateColumnsMixin, OfficeScopedAdmin):
             path("exemption-summary/", view(self.exemption_summary_view), name=f"{prefix}_exemption_summary"),
             path("<path:object_id>/step/<slug:slug>/", view(self.step_view), name=f"{prefix}_step"),
             path("<path:object_id>/file/<slug:field>/", view(self.file_view), name=f"{prefix}_file"),
+            path("<path:object_id>/form/", view(self.filled_form_view), name=f"{prefix}_form"),
             *super().get_urls(),
         ]
 
@@ -391,6 +396,18 @@ class TicketAdmin(ReadOnlyAdminMixin, CandidateColumnsMixin, OfficeScopedAdmin):
 
     def file_view(self, request, object_id, field):
         return staff_views.download_view(self, request, object_id, field)
+
+    def filled_form_view(self, request, object_id):
+        """The request's downloadable form (tickets/documents.py) filled with it, in Chinese; scoped like the page."""
+        ticket = self.get_object(request, unquote(object_id))  # another office's: 404
+        if ticket is None or ticket.kind not in documents.DOCUMENT_KINDS:
+            raise Http404
+        if not self.has_view_permission(request, ticket):
+            raise PermissionDenied
+        template = FormTemplate.objects.filter(kind=ticket.kind).first()
+        if template is None:
+            raise Http404
+        return documents.download(request, template, "zh-hans", session=ticket.session, ticket=ticket)
 
 
 # Reference data that regional staff maintain --------------------------------------------------------------
@@ -539,3 +556,6 @@ class DuplicatePaymentAdmin(ReadOnlyAdminMixin, BackgroundImportMixin, ImportMix
                 _("No application of this session for: %(rows)s. These rows are kept under “Unmatched”.")
                 % {"rows": rows},
             )
+
+
+from . import admin_forms  # noqa: E402, F401 - registers the downloadable forms' admin

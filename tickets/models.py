@@ -849,3 +849,55 @@ class DuplicatePayment(models.Model):
 
     def __str__(self):
         return f"{self.session.year} {id_numbers.mask('resident_id', self.document_number)}"
+
+
+class FormTemplate(models.Model):
+    """The text of a request's downloadable form (FAQ 19's 免试科目申请表, FAQ 6's written statement), edited by
+    regional staff; tickets/documents.py makes a DOCX of it, its placeholders filled from the current session (and
+    from the request, when a candidate downloads it from their request's pages). Chinese is the official form; the
+    English texts, when given, make a translation for reference."""
+
+    kind = models.CharField(_("request"), max_length=20, choices=Kind.choices, unique=True, editable=False)
+    title_zh = models.CharField(_("title (Chinese)"), max_length=200)
+    intro_zh = models.TextField(_("introduction (Chinese)"), blank=True)
+    applicant_fields_zh = models.TextField(_("fields for the candidate (Chinese)"))
+    materials_zh = models.TextField(_("materials (Chinese)"), blank=True)
+    declaration_zh = models.TextField(_("declaration (Chinese)"))
+    office_fields_zh = models.TextField(_("fields for the office (Chinese)"), blank=True)
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    intro_en = models.TextField(_("introduction (English)"), blank=True)
+    applicant_fields_en = models.TextField(_("fields for the candidate (English)"), blank=True)
+    materials_en = models.TextField(_("materials (English)"), blank=True)
+    declaration_en = models.TextField(_("declaration (English)"), blank=True)
+    office_fields_en = models.TextField(_("fields for the office (English)"), blank=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    TEXT_FIELDS = ("title", "intro", "applicant_fields", "materials", "declaration", "office_fields")
+
+    class Meta:
+        ordering = ["kind"]
+        verbose_name = _("downloadable form")
+        verbose_name_plural = _("downloadable forms")
+
+    def __str__(self):
+        return self.title_zh
+
+    @property
+    def has_english(self):
+        return bool(self.title_en.strip() and self.applicant_fields_en.strip())
+
+    def texts(self, language):
+        """{field: text} in `language` ("zh" or "en")."""
+        return {name: getattr(self, f"{name}_{language}") for name in self.TEXT_FIELDS}
+
+    def clean(self):
+        from .documents import unknown_placeholders
+
+        errors = {}
+        for name in self.TEXT_FIELDS:
+            for language in ("zh", "en"):
+                problem = unknown_placeholders(getattr(self, f"{name}_{language}"))
+                if problem:
+                    errors[f"{name}_{language}"] = problem
+        if errors:
+            raise ValidationError(errors)

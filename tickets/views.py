@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -29,8 +30,19 @@ from applications.views import (
 )
 from core import id_numbers
 
+from . import documents
 from .forms import FORMS, TicketLookupForm, closed_problem, deadline_text
-from .models import OPEN_STATUSES, InfoChange, Kind, PasswordReset, Status, Ticket, TicketClosed, deadline_for
+from .models import (
+    OPEN_STATUSES,
+    FormTemplate,
+    InfoChange,
+    Kind,
+    PasswordReset,
+    Status,
+    Ticket,
+    TicketClosed,
+    deadline_for,
+)
 
 KIND_SLUGS = {
     Kind.PASSWORD_RESET: "password-reset",
@@ -141,7 +153,15 @@ def kind_overview(kind, session, now=None):
         "materials": materials(kind),
         "closed": closed,
         "after": AFTER_PASSWORD_RESET if kind == Kind.PASSWORD_RESET else None,
+        "form_template": form_template(kind),
     }
+
+
+def form_template(kind):
+    """The kind's downloadable form (tickets/documents.py), or None."""
+    if kind not in documents.DOCUMENT_KINDS:
+        return None
+    return FormTemplate.objects.filter(kind=kind).first()
 
 
 def requests_page(request):
@@ -218,6 +238,7 @@ def _ticket_context(ticket):
         "materials": materials(ticket.kind, ticket),
         "details": request_details(ticket),
         "after": AFTER_PASSWORD_RESET if ticket.kind == Kind.PASSWORD_RESET else None,
+        "form_template": form_template(ticket.kind),
     }
 
 
@@ -247,6 +268,33 @@ def print_form(request, token):
     qr = segno.make(ticket.reference, error="m")
     context["qr_svg"] = mark_safe(qr.svg_inline(scale=4, svgclass="qr-code", title=ticket.reference, omitsize=True))  # noqa: S308
     return render(request, "tickets/print.html", context)
+
+
+# The downloadable forms -------------------------------------------------------------------------------
+
+
+def form_download(request, kind_slug):
+    """The kind's form, filled with the current session's dates; in English when asked for and translated."""
+    template = form_template(_kind(kind_slug))
+    if template is None:
+        raise Http404
+    return documents.download(request, template, _download_language(request))
+
+
+@never_cache
+def ticket_form_download(request, token):
+    """The form of a request, its fields filled with what the candidate sent (the private link's page only)."""
+    ticket = _ticket(token)
+    template = form_template(ticket.kind)
+    if template is None:
+        raise Http404
+    return documents.download(request, template, _download_language(request), session=ticket.session, ticket=ticket)
+
+
+def _download_language(request):
+    """?language= chooses (an English reader needs the Chinese form too); else the page's language."""
+    asked = request.GET.get("language")
+    return asked if asked in ("zh-hans", "en") else get_language()
 
 
 def _gender(value):
