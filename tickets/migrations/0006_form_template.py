@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0004_ticket_ticket_office_due_ticket_ticket_due_and_more"),
+        ("tickets", "0005_due_warnings"),
     ]
 
     operations = [

@@ -10,6 +10,6 @@ def seed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tickets", "0005_form_template")]
+    dependencies = [("tickets", "0006_form_template")]
 
     operations = [migrations.RunPython(seed, migrations.RunPython.noop)]
