@@ -566,9 +566,14 @@ class Application(models.Model):
             ("export_application", _("Can export applications")),
         ]
         indexes = [
-            # The reviewer's queue: open work of an office by due time (a partial index stays small).
+            # The reviewer's queue: open work of an office by due time (a partial index stays small). It carries the
+            # status and session too, so the dashboard's counts of open work (COUNT(*) FILTER …) are an index-only
+            # scan of the open rows, not a scan of every application (issue 11: 0.5 s → 0.06 s at national scale).
             models.Index(
-                fields=["office", "due_at"], name="application_open_due", condition=models.Q(status__in=OPEN_STATUSES)
+                fields=["office", "due_at"],
+                include=["status", "session"],
+                name="application_open_due_cover",
+                condition=models.Q(status__in=OPEN_STATUSES),
             ),
             models.Index(fields=["office", "status", "due_at"], name="application_office_status"),
             # The changelists' default order (due_at, pk), for one office and for all: the first page of 100 is

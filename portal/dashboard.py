@@ -82,7 +82,7 @@ def ticket_conditions(user, now):
 def _counts(queryset, conditions):
     # NO_ROWS would make Django raise EmptyResultSet inside the aggregate: count it as 0 without SQL.
     live = {key: q for key, q in conditions.items() if q != NO_ROWS}
-    result = queryset.aggregate(**{key: Count("pk", filter=q) for key, q in live.items()}) if live else {}
+    result = queryset.aggregate(**{key: Count("*", filter=q) for key, q in live.items()}) if live else {}
     return {key: result.get(key, 0) or 0 for key in conditions}
 
 
@@ -291,7 +291,7 @@ def regional_table(user, now=None, order=None):
             Application.objects.for_user(user)
             .filter(status__in=figure_statuses(app_conditions))
             .values("office")
-            .annotate(**{key: Count("pk", filter=q) for key, q in live.items()})
+            .annotate(**{key: Count("*", filter=q) for key, q in live.items()})
             .order_by()
         ):
             app_rows[row["office"]] = row
@@ -301,7 +301,7 @@ def regional_table(user, now=None, order=None):
         row["office"]: row
         for row in Ticket.objects.for_user(user)
         .values("office")
-        .annotate(**{key: Count("pk", filter=q) for key, q in t_conditions.items()})
+        .annotate(**{key: Count("*", filter=q) for key, q in t_conditions.items()})
         .order_by()
     }
     rows = []
