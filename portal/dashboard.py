@@ -79,10 +79,15 @@ def ticket_conditions(user, now):
     }
 
 
+# The figures count the office column (never null) rather than the id: COUNT(office_id) FILTER (…) reads only the
+# covering partial index of the open applications (office, due_at INCLUDE status, session), an index-only scan;
+# Django refuses COUNT(*) with a filter.
+
+
 def _counts(queryset, conditions):
     # NO_ROWS would make Django raise EmptyResultSet inside the aggregate: count it as 0 without SQL.
     live = {key: q for key, q in conditions.items() if q != NO_ROWS}
-    result = queryset.aggregate(**{key: Count("*", filter=q) for key, q in live.items()}) if live else {}
+    result = queryset.aggregate(**{key: Count("office", filter=q) for key, q in live.items()}) if live else {}
     return {key: result.get(key, 0) or 0 for key in conditions}
 
 
@@ -291,7 +296,7 @@ def regional_table(user, now=None, order=None):
             Application.objects.for_user(user)
             .filter(status__in=figure_statuses(app_conditions))
             .values("office")
-            .annotate(**{key: Count("*", filter=q) for key, q in live.items()})
+            .annotate(**{key: Count("office", filter=q) for key, q in live.items()})
             .order_by()
         ):
             app_rows[row["office"]] = row
@@ -301,7 +306,7 @@ def regional_table(user, now=None, order=None):
         row["office"]: row
         for row in Ticket.objects.for_user(user)
         .values("office")
-        .annotate(**{key: Count("*", filter=q) for key, q in t_conditions.items()})
+        .annotate(**{key: Count("office", filter=q) for key, q in t_conditions.items()})
         .order_by()
     }
     rows = []
