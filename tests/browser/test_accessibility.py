@@ -1,0 +1,132 @@
+"""axe-core finds no serious or critical violation on the public pages, in Chinese and in English, nor on the admin
+pages staff use every day, in Chinese: the index, the changelists with and without filters, an application's change
+view and its decision pages, a request's change view and its step pages, the payment import, the escalation queue.
+Each page's violations are listed by impact, rule id and the nodes found, so one run shows everything to fix."""
+
+import pytest
+
+from tests.browser.helpers import axe_context, axe_violations
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+REQUEST_KINDS = ["password-reset", "info-change", "certification-deletion", "refund", "exemption"]
+
+
+def audit(page, url):
+    """The violations axe finds on `url`, each line prefixed by the page's path."""
+    response = page.goto(url)
+    assert response is not None and response.status == 200, f"{url}: {response and response.status}"
+    return [f"{url.split('/', 3)[-1]} — {line}" for line in axe_violations(page)]
+
+
+def report(violations):
+    return "serious or critical axe violations:\n" + "\n".join(violations)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_public_pages_pass_axe(browser, live_server, demo_staff, language):
+    from applications.models import Application
+    from tickets.models import Ticket
+
+    application = Application.objects.filter(office__code="650100", status="submitted").first()
+    ticket = Ticket.objects.filter(office__code="650100", status="submitted").first()
+    paths = [
+        "",
+        "help/",
+        "offices/",
+        "requests/",
+        *(f"requests/{kind}/new/" for kind in REQUEST_KINDS),
+        f"requests/submitted/{ticket.status_token}/",
+        f"requests/status/{ticket.status_token}/print/",
+        "requests/status/",
+        f"requests/status/{ticket.status_token}/",
+        "applications/apply/",
+        f"applications/submitted/{application.status_token}/",
+        "applications/status/",
+        f"applications/status/{application.status_token}/",
+    ]
+    context = axe_context(browser, live_server, language)
+    try:
+        page = context.new_page()
+        violations = [line for path in paths for line in audit(page, f"{live_server.url}/{language}/{path}")]
+    finally:
+        context.close()
+    assert not violations, report(violations)
+
+
+def log_in(page, live_server, username):
+    page.goto(f"{live_server.url}/admin/login/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("#login-form [type=submit]").click()
+    page.wait_for_url(f"{live_server.url}/admin/")
+
+
+def links(page, url, selector):
+    page.goto(url)
+    return [
+        page.url.split("/admin/")[0] + href
+        for href in page.locator(selector).evaluate_all("(a) => a.map((e) => e.getAttribute('href'))")
+    ]
+
+
+def reviewer_pages(base):
+    """The reviewer's day: lists, an undecided application and its decisions, open requests and their steps."""
+    from applications.models import Application
+    from tickets.models import Ticket
+
+    application = Application.objects.filter(office__code="650100", status="submitted").first()
+    tickets = [
+        Ticket.objects.filter(office__code="650100", status=status).first()
+        for status in ("submitted", "verified", "in_progress")
+    ]
+    return (
+        [
+            f"{base}/admin/",
+            f"{base}/admin/applications/application/",
+            f"{base}/admin/applications/application/?status__exact=submitted",
+            f"{base}/admin/applications/application/?q={application.reference}",
+            f"{base}/admin/tickets/ticket/",
+            f"{base}/admin/tickets/ticket/?kind__exact=password_reset&status__exact=submitted",
+        ],
+        [f"{base}/admin/applications/application/{application.pk}/change/"],
+        [f"{base}/admin/tickets/ticket/{ticket.pk}/change/" for ticket in tickets if ticket],
+    )
+
+
+def regional_pages(base):
+    """The regional office's: the escalation queue and an escalated request with its regional steps, the payment
+    import (only the regional office imports the national platform's payment list)."""
+    from tickets.models import Ticket
+
+    escalated = Ticket.objects.filter(status="escalated").first()
+    return (
+        [
+            f"{base}/admin/",
+            f"{base}/admin/tickets/ticket/escalations/",
+            f"{base}/admin/applications/payment/import/",
+        ],
+        [],
+        [f"{base}/admin/tickets/ticket/{escalated.pk}/change/"],
+    )
+
+
+@pytest.mark.parametrize("username, pages", [("reviewer_urumqi", reviewer_pages), ("regional_admin", regional_pages)])
+def test_daily_admin_pages_pass_axe_in_chinese(browser, live_server, demo_staff, username, pages):
+    lists, applications, tickets = pages(live_server.url)
+    context = axe_context(browser, live_server, "zh-hans")
+    try:
+        page = context.new_page()
+        log_in(page, live_server, username)
+        urls = list(lists)
+        for url in applications:
+            urls += [url, *links(page, url, "a.decision")]
+        for url in tickets:
+            urls += [url, *links(page, url, "a.ticket-step")]
+        assert any("/decide/" in url for url in urls) or username != "reviewer_urumqi", urls
+        assert any("/step/" in url for url in urls), urls
+        violations = [line for url in urls for line in audit(page, url)]
+    finally:
+        context.close()
+    assert not violations, report(violations)
