@@ -20,6 +20,16 @@ def audit(page, url):
     return [f"{url.split('/', 3)[-1]} — {line}" for line in axe_violations(page)]
 
 
+def audit_errors(page, url, form="form.form"):
+    """The violations axe finds on the form at `url` sent empty: the page with every error message shown."""
+    page.goto(url)
+    page.locator(form).evaluate("(form) => { form.noValidate = true; }")  # the server's messages, not the browser's
+    page.locator(f"{form} [type=submit]").first.click()
+    page.wait_for_load_state("load")
+    assert page.locator(".errorlist, .form-errors").count() > 0, f"{url}: no error shown"
+    return [f"{url.split('/', 3)[-1]} (sent empty) — {line}" for line in axe_violations(page)]
+
+
 def report(violations):
     return "serious or critical axe violations:\n" + "\n".join(violations)
 
@@ -30,6 +40,7 @@ def test_public_pages_pass_axe(browser, live_server, demo_staff, language):
     from tickets.models import Ticket
 
     application = Application.objects.filter(office__code="650100", status="submitted").first()
+    returned = Application.objects.filter(status="returned").first()
     ticket = Ticket.objects.filter(office__code="650100", status="submitted").first()
     paths = [
         "",
@@ -45,11 +56,16 @@ def test_public_pages_pass_axe(browser, live_server, demo_staff, language):
         f"applications/submitted/{application.status_token}/",
         "applications/status/",
         f"applications/status/{application.status_token}/",
+        f"applications/status/{application.status_token}/withdraw/",
+        f"applications/status/{returned.status_token}/",
+        f"applications/status/{returned.status_token}/edit/",
     ]
     context = axe_context(browser, live_server, language)
     try:
         page = context.new_page()
         violations = [line for path in paths for line in audit(page, f"{live_server.url}/{language}/{path}")]
+        for path in ("requests/password-reset/new/", "applications/apply/"):
+            violations += audit_errors(page, f"{live_server.url}/{language}/{path}")
     finally:
         context.close()
     assert not violations, report(violations)
@@ -127,6 +143,15 @@ def test_daily_admin_pages_pass_axe_in_chinese(browser, live_server, demo_staff,
         assert any("/decide/" in url for url in urls) or username != "reviewer_urumqi", urls
         assert any("/step/" in url for url in urls), urls
         violations = [line for url in urls for line in audit(page, url)]
+        for url in urls:
+            if url.endswith(("/decide/reject/", "/step/reject/")):
+                violations += audit_errors(page, url, form="#content-main form")
     finally:
         context.close()
     assert not violations, report(violations)
+
+
+def test_the_helper_reports_what_axe_finds(page):
+    """An empty list above means axe ran and found nothing, not that it failed to run."""
+    page.set_content('<html lang="en"><head><title>t</title></head><body><main><img src="x.png"></main></body></html>')
+    assert [line.split(":")[0] for line in axe_violations(page)] == ["critical image-alt"]
