@@ -70,12 +70,13 @@ RUN_AXE = """async () => {
 }"""
 
 
-def axe_context(browser, live_server, language):
+def axe_context(browser, live_server, language, color_scheme="light"):
     """A browser context for axe: CSP forbids inline script, and injecting axe is one, so this context alone
     bypasses it (test_csp.py checks the policy holds). The language cookie is the staff's or the candidate's
-    choice (Accept-Language is ignored: portal/middleware.py)."""
+    choice (Accept-Language is ignored: portal/middleware.py). The admin follows the system's dark scheme: axe
+    checks colour contrast in the scheme given."""
     require(AXE.exists(), f"needs axe-core at {AXE} (make test installs it: npm install --prefix var/npm)")
-    context = browser.new_context(bypass_csp=True)
+    context = browser.new_context(bypass_csp=True, color_scheme=color_scheme)
     context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url}])
     context.set_default_timeout(10_000)
     return context
