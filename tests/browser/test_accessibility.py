@@ -114,14 +114,18 @@ def reviewer_pages(base):
 def regional_pages(base):
     """The regional office's: the escalation queue and an escalated request with its regional steps, the payment
     import (only the regional office imports the national platform's payment list)."""
+    from applications.models import ExamSession
     from tickets.models import Ticket
 
     escalated = Ticket.objects.filter(status="escalated").first()
+    session = ExamSession.objects.current()
     return (
         [
             f"{base}/admin/",
             f"{base}/admin/tickets/ticket/escalations/",
             f"{base}/admin/applications/payment/import/",
+            # Not daily, but where the year's dates are set: each date and time box has its own label.
+            f"{base}/admin/applications/examsession/{session.pk}/change/",
         ],
         [],
         [f"{base}/admin/tickets/ticket/{escalated.pk}/change/"],
