@@ -30,6 +30,17 @@ def audit_errors(page, url, form="form.form"):
     return [f"{url.split('/', 3)[-1]} (sent empty) — {line}" for line in axe_violations(page)]
 
 
+def audit_batch_reject(page, changelist):
+    """The batch rejection's confirmation page: the undecided applications ticked, the action chosen."""
+    page.goto(f"{changelist}?status__exact=submitted")
+    page.locator("#result_list tbody input.action-select").first.check()
+    page.locator("select[name=action]").select_option("reject_selected")
+    page.locator("#changelist-form button[name=index]").click()
+    page.wait_for_load_state("load")
+    assert page.locator("#content-main form input[name=post][value=yes]").count() == 1, "no confirmation page"
+    return [f"batch rejection — {line}" for line in axe_violations(page)]
+
+
 def report(violations):
     return "serious or critical axe violations:\n" + "\n".join(violations)
 
@@ -158,6 +169,8 @@ def test_daily_admin_pages_pass_axe_in_chinese(browser, live_server, demo_staff,
         for url in urls:
             if url.endswith(("/decide/reject/", "/step/reject/")):
                 violations += audit_errors(page, url, form="#content-main form")
+        if username == "reviewer_urumqi":
+            violations += audit_batch_reject(page, f"{live_server.url}/admin/applications/application/")
     finally:
         context.close()
     assert not violations, report(violations)
