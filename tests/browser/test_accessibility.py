@@ -1,7 +1,9 @@
 """axe-core finds no serious or critical violation on the public pages, in Chinese and in English, nor on the admin
-pages staff use every day, in Chinese: the index, the changelists with and without filters, an application's change
-view and its decision pages, a request's change view and its step pages, the payment import, the escalation queue.
-Each page's violations are listed by impact, rule id and the nodes found, so one run shows everything to fix."""
+pages staff use every day, in Chinese: the login, the index, the changelists with and without filters or a search, an
+application's change view and its decision pages, the batch rejection, a request's change view and its step pages,
+the payment import, the escalation queue, the session's dates; the reviewer's pages in the dark scheme as well.
+Forms are checked again sent empty, with their error messages. Each page's violations are listed by impact, rule id
+and the nodes found, so one run shows everything to fix."""
 
 import pytest
 
