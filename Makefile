@@ -40,7 +40,8 @@ lint: install
 
 # Uses PostgreSQL when DATABASE_URL names it, or when one answers on 127.0.0.1:5432; SQLite otherwise,
 # skipping (and listing) the tests that need PostgreSQL.
-# axe-core for the browser tests' accessibility check (tests/browser/test_dashboard.py), outside the repository.
+# axe-core for the browser tests' accessibility checks (tests/browser/test_accessibility.py, test_dashboard.py), outside the
+# repository.
 AXE := var/npm/node_modules/axe-core/axe.min.js
 $(AXE):
 	npm install --prefix var/npm --no-save --no-audit --no-fund axe-core@4 </dev/null

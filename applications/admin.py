@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.db import models
 from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
@@ -15,6 +16,7 @@ from core import audit, id_numbers
 from core.admin_filters import DefaultChoiceFilter, DueFilter, WorkFilter
 from core.admin_readonly import ReadOnlyAdminMixin
 from core.admin_spreadsheets import BackgroundExportMixin, BackgroundImportMixin, FormatFromFileImportForm
+from core.admin_widgets import LabelledSplitDateTime
 from core.references import is_valid_reference, normalize_reference
 from core.templatetags.portal import moment
 from offices.admin_scoping import OfficeScopedAdmin
@@ -37,6 +39,7 @@ class ExamSessionAdmin(admin.ModelAdmin):
         "payments_final_at",
     )
     readonly_fields = ("is_current", "payments_final_at")
+    formfield_overrides = {models.DateTimeField: {"widget": LabelledSplitDateTime}}
     actions = ["make_current", "mark_payments_final", "prepare_next_year"]
     fieldsets = (
         (None, {"fields": ("year", "is_current")}),

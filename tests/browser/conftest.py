@@ -1,11 +1,12 @@
 """Browser tests: Debian's Chromium driven by Playwright (sync API) against pytest-django's live server."""
 
+import io
 import os
 import shutil
 
 import pytest
 
-from tests.conftest import require
+from tests.conftest import PASSWORD, require
 
 # The sync Playwright API runs an event loop in the test thread; Django would then refuse ORM calls.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -39,3 +40,17 @@ def page(browser):
     context.set_default_timeout(10_000)
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture
+def demo_staff(transactional_db):
+    """The demo's records (every status of every kind, a current session open now) and its staff, who log in with
+    the tests' password."""
+    from django.core.management import call_command
+
+    from offices.models import User
+
+    call_command("demo", stdout=io.StringIO())
+    for user in User.objects.filter(username__in=["reviewer_urumqi", "regional_admin"]):
+        user.set_password(PASSWORD)
+        user.save()

@@ -1,9 +1,12 @@
 """Steps shared by browser tests."""
 
+from pathlib import Path
+
+from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, require
 from tests.factories import pdf_bytes
 
 
@@ -54,3 +57,35 @@ def fill_application(page, *, name, document_number, birth_date, office="650100"
 def decide(page, live_server, application, label):
     page.goto(f"{live_server.url}/admin/applications/application/{application.pk}/change/")
     page.get_by_role("link", name=label, exact=True).click()
+
+
+# axe-core, installed by `make test` (npm install --prefix var/npm); under CI=true a missing axe fails.
+AXE = Path(settings.BASE_DIR) / "var" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
+# Serious and critical violations fail a test; moderate and minor ones are left to review.
+RUN_AXE = """async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => ({id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(" "))}));
+}"""
+
+
+def axe_context(browser, live_server, language, color_scheme="light"):
+    """A browser context for axe: CSP forbids inline script, and injecting axe is one, so this context alone
+    bypasses it (test_csp.py checks the policy holds). The language cookie is the staff's or the candidate's
+    choice (Accept-Language is ignored: portal/middleware.py). The admin follows the system's dark scheme: axe
+    checks colour contrast in the scheme given."""
+    require(AXE.exists(), f"needs axe-core at {AXE} (make test installs it: npm install --prefix var/npm)")
+    context = browser.new_context(bypass_csp=True, color_scheme=color_scheme)
+    context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url}])
+    context.set_default_timeout(10_000)
+    return context
+
+
+def axe_violations(page):
+    """The serious and critical violations axe finds on the page as it is now, one line each: impact, rule id
+    and the nodes it found them on."""
+    page.wait_for_load_state("load")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())
+    return [f"{v['impact']} {v['id']}: {', '.join(v['targets'])}" for v in page.evaluate(RUN_AXE)]

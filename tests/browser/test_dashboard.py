@@ -2,44 +2,19 @@
 figures and links are there, no English leaks into the Chinese page, and axe-core finds no serious or critical
 accessibility violation. axe-core is installed by `make test` (var/npm); under CI=true a missing axe fails."""
 
-import io
-from pathlib import Path
-
 import pytest
-from django.conf import settings
-from django.core.management import call_command
 
-from offices.models import User
-from tests.conftest import PASSWORD, require
+from tests.browser.helpers import axe_context, axe_violations
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-AXE = Path(settings.BASE_DIR) / "var" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
-RUN_AXE = """async () => {
-  const result = await axe.run(document, {resultTypes: ["violations"]});
-  return result.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-}"""
 
 # English words that must not appear on the Chinese dashboard (issue 11 found "AUDIT LOG" and "PORTAL").
 ENGLISH = ["Audit log", "AUDIT LOG", "Portal", "PORTAL", "Today's work", "Season progress", "submitted →"]
 
 
-@pytest.fixture
-def demo_staff(transactional_db):
-    call_command("demo", stdout=io.StringIO())
-    for user in User.objects.filter(username__in=["reviewer_urumqi", "regional_admin"]):
-        user.set_password(PASSWORD)
-        user.save()
-
-
 def dashboard_page(browser, live_server, username, language):
-    # CSP forbids inline script: the page under test allows it only for injecting axe (bypass_csp).
-    context = browser.new_context(bypass_csp=True)
-    # The language cookie is the staff's choice (Accept-Language is ignored: portal/middleware.py).
-    context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url}])
-    context.set_default_timeout(10_000)
+    context = axe_context(browser, live_server, language)
     page = context.new_page()
     page.goto(f"{live_server.url}/admin/login/")
     page.locator("#id_username").fill(username)
@@ -52,7 +27,6 @@ def dashboard_page(browser, live_server, username, language):
 @pytest.mark.parametrize("username", ["reviewer_urumqi", "regional_admin"])
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_dashboard_reads_in_both_languages_and_passes_axe(browser, live_server, demo_staff, username, language):
-    require(AXE.exists(), f"needs axe-core at {AXE} (make test installs it: npm install --prefix var/npm)")
     context, page = dashboard_page(browser, live_server, username, language)
     try:
         assert page.locator("html").get_attribute("lang") == language
@@ -64,8 +38,7 @@ def test_dashboard_reads_in_both_languages_and_passes_axe(browser, live_server, 
         if language == "zh-hans":
             text = page.locator("body").inner_text()
             assert [word for word in ENGLISH if word in text] == []
-        page.evaluate(AXE.read_text())
-        assert page.evaluate(RUN_AXE) == []
+        assert axe_violations(page) == []
         # A figure's link opens the changelist with exactly that many rows.
         count = int(overdue.locator(".figure-count").inner_text())
         overdue.click()
