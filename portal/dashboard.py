@@ -27,6 +27,7 @@ from tickets.models import OPEN_STATUSES as TICKET_OPEN_STATUSES
 from tickets.models import DuplicatePayment, Kind, Ticket
 from tickets.models import Status as TicketStatus
 
+# Beat refreshes the season figures each minute (refresh_season_figures); they expire if it stops.
 SEASON_CACHE_SECONDS = 120
 
 
@@ -182,18 +183,39 @@ class Median(Aggregate):
 
 def season_figures(user, now=None):
     """Per day of the current session: submissions, decisions, payments; and the SLA record (share decided by
-    the review deadline, median time to decision). Cached briefly per scope."""
+    the review deadline, median time to decision). Read from the cache, which beat keeps warm for every scope
+    (refresh_season_figures, each minute); computed here only when it is not there (beat not running)."""
     now = now or timezone.now()
     session = ExamSession.objects.current()
     if session is None:
         return None
     scope = "all" if user.sees_all_offices else (user.office_id or "none")
-    key = f"dashboard:season:{session.pk}:{scope}"
-    cached = cache.get(key)
+    cached = cache.get(_season_key(session, scope))
     if cached is None:
         cached = _season(Application.objects.for_user(user).filter(session=session), session, now)
-        cache.set(key, cached, SEASON_CACHE_SECONDS)
+        cache.set(_season_key(session, scope), cached, SEASON_CACHE_SECONDS)
     return cached
+
+
+def refresh_season_figures(now=None):
+    """Compute the season figures of the region and of every office into the cache (portal.tasks.refresh_dashboard,
+    each minute): the dashboard never computes them while staff wait. The same queries and figures as computed on a
+    page; what an office's staff see is its own applications (OfficeScopedQuerySet.for_user)."""
+    now = now or timezone.now()
+    session = ExamSession.objects.current()
+    if session is None:
+        return "no current session"
+    of_session = Application.objects.filter(session=session)
+    scopes = {"all": of_session} | {
+        code: of_session.filter(office_id=code) for code in Office.objects.values_list("code", flat=True)
+    }
+    for scope, queryset in scopes.items():
+        cache.set(_season_key(session, scope), _season(queryset, session, now), SEASON_CACHE_SECONDS)
+    return f"season figures of {len(scopes)} scopes refreshed"
+
+
+def _season_key(session, scope):
+    return f"dashboard:season:{session.pk}:{scope}"
 
 
 def _per_day(queryset, field):

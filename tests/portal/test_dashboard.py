@@ -121,6 +121,34 @@ def test_query_count_does_not_depend_on_the_office(demo, client):
     assert counts[0] == counts[1]
 
 
+@pytest.mark.parametrize("username", USERS)
+def test_beat_computes_the_season_figures_ahead_the_page_reads_them(demo, client, username):
+    """The season figures of every office and of the region are computed by beat's task each minute, the same
+    figures as the page computes itself when they are not there, and the page then runs none of their queries."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    from portal.tasks import refresh_dashboard
+
+    assert settings.CELERY_BEAT_SCHEDULE["refresh-dashboard"] == {
+        "task": "portal.tasks.refresh_dashboard",
+        "schedule": 60.0,
+    }
+    user = User.objects.get(username=username)
+    client.force_login(user)
+    cache.clear()
+    with CaptureQueriesContext(connection) as computing:
+        assert client.get("/admin/").status_code == 200
+    computed = dashboard.season_figures(user)
+    cache.clear()
+
+    assert refresh_dashboard() == "season figures of 16 scopes refreshed"  # each of the 15 offices, and all
+    assert dashboard.season_figures(user) == computed
+    with CaptureQueriesContext(connection) as reading:
+        assert client.get("/admin/").status_code == 200
+    assert len(reading) == len(computing) - 4  # the per-day and SLA queries
+
+
 def test_regional_table_sorts_and_downloads(demo, client):
     client.force_login(User.objects.get(username="regional_admin"))
     table = dashboard.regional_table(User.objects.get(username="regional_admin"), order="-applications_overdue")
