@@ -3,7 +3,8 @@
 Each figure is a conditional COUNT over `for_user(user)` (the one office-scoping method), in one aggregate query
 per model: the number of queries does not depend on the office's size. The figure's `filter_query` is the
 changelist query string that lists exactly those rows (the test compares both counts for every figure).
-The season figures (per day, SLA record) are cached for SEASON_CACHE_SECONDS.
+The season figures (per day, SLA record) are computed ahead for every scope by beat each minute
+(refresh_season_figures) and kept in the cache for SEASON_CACHE_SECONDS; a page computes them only when missing.
 """
 
 import datetime
