@@ -119,6 +119,18 @@ def during_the_2024_session(time_machine):
 
 
 @pytest.fixture
+def current_2025(session_2024):
+    """The 2025 session (tests/applications/test_exam_session.py), saved and made current."""
+    from tests.applications.test_exam_session import session_2025
+
+    session = session_2025()
+    session.full_clean()
+    session.save()
+    session.make_current()
+    return session
+
+
+@pytest.fixture
 def session_2024(db):
     from applications.models import ExamSession
 

@@ -4,7 +4,6 @@ their links as links, escaped."""
 import pytest
 
 from public.models import HelpEntry
-from tests.applications.test_exam_session import session_2025
 
 pytestmark = pytest.mark.django_db
 
@@ -12,15 +11,6 @@ pytestmark = pytest.mark.django_db
 def section(html, number):
     start = html.index(f'id="faq-{number}"')
     return html[start : html.index("</section>", start)]
-
-
-@pytest.fixture
-def current_2025(session_2024):
-    session = session_2025()
-    session.full_clean()
-    session.save()
-    session.make_current()
-    return session
 
 
 def test_help_dates_come_from_the_current_session(client, current_2025):

@@ -14,7 +14,6 @@ from docx.shared import Mm
 
 from applications.models import ExamSession
 from offices.workdays import BEIJING
-from tests.applications.test_exam_session import session_2025
 from tickets import documents
 from tickets.models import FormTemplate, Kind, Ticket
 
@@ -40,15 +39,6 @@ def docx_text(response):
 
 def download(client, path, **params):
     return client.get(path, params)
-
-
-@pytest.fixture
-def current_2025(session_2024):
-    session = session_2025()
-    session.full_clean()
-    session.save()
-    session.make_current()
-    return session
 
 
 def test_the_exemption_form_is_a_docx_with_the_current_session(client, session_2024):
