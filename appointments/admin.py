@@ -56,6 +56,7 @@ class CounterSettingsForm(forms.ModelForm):
             "change_cutoff_hours",
             "days_ahead",
             "kinds",
+            "visitor_note",
         ]
 
 
@@ -70,6 +71,7 @@ class CounterSettingsAdmin(OfficeScopedAdmin):
         "afternoon_end",
         "slot_minutes",
         "counters",
+        "visitor_note",
     ]
     list_select_related = ["office"]
 

@@ -58,6 +58,9 @@ class CounterSettings(models.Model):
     )
     days_ahead = models.PositiveSmallIntegerField(_("bookable days ahead"), default=14)
     kinds = models.JSONField(_("request kinds that book a visit"), default=list, blank=True)
+    visitor_note = models.CharField(
+        _("note for visitors"), max_length=300, blank=True, help_text=_("Shown on the booking page, e.g. which door.")
+    )
 
     objects = OfficeScopedQuerySet.as_manager()
     office_lookup = "office"
