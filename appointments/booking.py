@@ -108,12 +108,18 @@ def _check_start(ticket, counter_settings, start, now):
         raise BookingRefused(_("This is not one of the office's visiting times."), code="not_a_slot")
 
 
-def _take_place(ticket, counter_settings, start, now):
-    slot = Slot.ensure(ticket.office, counter_settings, [start]).get()
+def _slot_for(ticket, counter_settings, start):
+    return Slot.ensure(ticket.office, counter_settings, [start]).get()
+
+
+def _take_place(ticket, slot, now):
+    """One conditional UPDATE: PostgreSQL re-checks `booked < capacity` on the row once a competing booking
+    commits, so exactly `capacity` bookings win; the CheckConstraint stands behind it."""
     if not Slot.objects.filter(pk=slot.pk, booked__lt=F("capacity")).update(booked=F("booked") + 1):
         alternatives = [s for s in available_slots(ticket, now) if s.pk != slot.pk][:ALTERNATIVES]
         raise BookingRefused(
-            _("Sorry, the last place at %(time)s was just taken. Choose another time.") % {"time": _text(start)},
+            _("Sorry, the last place at %(time)s was just taken. Choose another time.")
+            % {"time": _text(slot.starts_at)},
             code="full",
             alternatives=alternatives,
         )
@@ -142,7 +148,7 @@ def book(ticket, start, now=None):
             locked = _locked_ticket(ticket)
             if current_booking(locked) is not None:
                 raise BookingRefused(_("This request has a booked visit already: move it instead."), code="booked")
-            slot = _take_place(locked, counter_settings, start, now)
+            slot = _take_place(locked, _slot_for(locked, counter_settings, start), now)
             booking = Booking.objects.create(ticket=locked, slot=slot, office_id=locked.office_id, booked_at=now)
             locked.note(None, _("Visit booked for %(time)s.") % {"time": _text(start)}, now, actor="candidate")
             email_booking(booking, "booked", now)
@@ -173,9 +179,12 @@ def move(ticket, start, now=None):
         _changeable(old, counter_settings, now)
         if old.slot.starts_at == start:
             return old
+        slot = _slot_for(locked, counter_settings, start)
+        # Both slot rows locked in one order (by id): two candidates swapping times never deadlock.
+        list(Slot.objects.select_for_update().filter(pk__in=[old.slot_id, slot.pk]).order_by("pk"))
         Booking.objects.filter(pk=old.pk).update(status=Status.MOVED, changed_at=now)
         _give_back(old.slot_id)
-        slot = _take_place(locked, counter_settings, start, now)
+        slot = _take_place(locked, slot, now)
         booking = Booking.objects.create(ticket=locked, slot=slot, office_id=locked.office_id, booked_at=now)
         locked.note(
             None,
@@ -247,12 +256,14 @@ def reconcile_office(office, now=None):
             in_hours = day not in closed and _local(slot.starts_at) in [
                 _local(s) for s in counter_settings.starts_on(day)
             ]
-            length_ok = slot.ends_at - slot.starts_at == datetime.timedelta(minutes=counter_settings.slot_minutes)
-            capacity = counter_settings.counters if in_hours and length_ok else 0
-            if capacity == slot.capacity:
+            capacity = counter_settings.counters if in_hours else 0
+            ends_at = slot.starts_at + datetime.timedelta(minutes=counter_settings.slot_minutes)
+            if capacity == slot.capacity and (ends_at == slot.ends_at or not in_hours):
                 continue
             live = list(slot.bookings.filter(status=Status.BOOKED).select_related("ticket").order_by("booked_at", "pk"))
-            too_many = live[capacity:]
+            # A slot of another length is a different visit: all its bookings need a new time.
+            keep = capacity if ends_at == slot.ends_at else 0
+            too_many = live[keep:]
             if too_many:
                 Booking.objects.filter(pk__in=[b.pk for b in too_many]).update(status=Status.DISPLACED, changed_at=now)
                 for booking in too_many:
@@ -266,7 +277,9 @@ def reconcile_office(office, now=None):
                     )
                     email_booking(booking, "displaced", now)
                 displaced += too_many
-            Slot.objects.filter(pk=slot.pk).update(capacity=capacity, booked=len(live) - len(too_many))
+            Slot.objects.filter(pk=slot.pk).update(
+                capacity=capacity, booked=len(live) - len(too_many), ends_at=ends_at if in_hours else slot.ends_at
+            )
     return displaced
 
 

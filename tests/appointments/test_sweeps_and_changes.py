@@ -93,3 +93,14 @@ def test_shorter_hours_displace_the_slots_outside_them(urumqi):
     late = booked(urumqi, at(2024, 6, 25, 19))
     CounterSettings.objects.create(office=urumqi, afternoon_end=datetime.time(18), kinds=["password_reset"])
     assert [b.pk for b in rules.reconcile_office(urumqi, THURSDAY)] == [late.pk]
+
+
+def test_a_new_slot_length_displaces_the_old_visits_and_the_times_stay_bookable(urumqi):
+    old = booked(urumqi, at(2024, 6, 25, 10))
+    CounterSettings.objects.create(office=urumqi, slot_minutes=20, kinds=["password_reset"])
+    assert [b.pk for b in rules.reconcile_office(urumqi, THURSDAY)] == [old.pk]
+    slot = Slot.objects.get(starts_at=at(2024, 6, 25, 10))
+    assert (slot.capacity, slot.booked, slot.ends_at) == (2, 0, at(2024, 6, 25, 10, 20))
+    again = rules.book(old.ticket, at(2024, 6, 25, 10), THURSDAY)
+    assert again.slot == slot
+    rules.book(password_reset(urumqi, now=THURSDAY), at(2024, 6, 25, 10, 20), THURSDAY)
