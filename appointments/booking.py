@@ -109,7 +109,9 @@ def _check_start(ticket, counter_settings, start, now):
 
 
 def _slot_for(ticket, counter_settings, start):
-    return Slot.ensure(ticket.office, counter_settings, [start]).get()
+    """The slot row of `start`, made on first use (the common case, a row already there, is one query)."""
+    found = Slot.objects.filter(office_id=ticket.office_id, starts_at=start).first()
+    return found if found is not None else Slot.ensure(ticket.office, counter_settings, [start]).get()
 
 
 def _take_place(ticket, slot, now):
@@ -131,17 +133,17 @@ def _give_back(slot_id):
 
 
 def _locked_ticket(ticket):
-    return Ticket.objects.select_for_update().select_related("office").get(pk=ticket.pk)
+    return Ticket.objects.select_for_update(of=("self",)).select_related("office", "candidate").get(pk=ticket.pk)
 
 
 def current_booking(ticket):
     return Booking.objects.filter(ticket=ticket, status=Status.BOOKED).select_related("slot").first()
 
 
-def book(ticket, start, now=None):
+def book(ticket, start, now=None, counter_settings=None):
     """Book the visit of a request at `start` (an aware datetime); BookingRefused says why not."""
     now = now or timezone.now()
-    counter_settings = CounterSettings.for_office(ticket.office)
+    counter_settings = counter_settings or CounterSettings.for_office(ticket.office)
     _check_start(ticket, counter_settings, start, now)
     try:
         with transaction.atomic():
@@ -168,10 +170,10 @@ def _changeable(booking, counter_settings, now):
         )
 
 
-def move(ticket, start, now=None):
+def move(ticket, start, now=None, counter_settings=None):
     """Move the booked visit to `start`; the old place is given back in the same transaction."""
     now = now or timezone.now()
-    counter_settings = CounterSettings.for_office(ticket.office)
+    counter_settings = counter_settings or CounterSettings.for_office(ticket.office)
     _check_start(ticket, counter_settings, start, now)
     with transaction.atomic():
         locked = _locked_ticket(ticket)

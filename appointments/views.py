@@ -58,10 +58,10 @@ def visit(request, token):
             if start is None:
                 raise BookingRefused(_("Choose a time."), code="no_choice")
             if action == "move":
-                rules.move(ticket, start, now)
+                rules.move(ticket, start, now, counter_settings)
                 messages.success(request, _("Your visit is moved. A confirmation email is on its way."))
             else:
-                rules.book(ticket, start, now)
+                rules.book(ticket, start, now, counter_settings)
                 messages.success(request, _("Your visit is booked. A confirmation email is on its way."))
             return redirect("appointments:visit", token=token)
         except BookingRefused as refused:
