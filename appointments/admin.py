@@ -16,10 +16,11 @@ from core.privacy import mask_name
 from core.references import normalize_reference
 from core.templatetags.portal import moment
 from offices.admin_scoping import OfficeScopedAdmin
-from tickets.models import Kind, Ticket
+from tickets.models import Kind
 
 from . import booking as rules
 from .models import BEIJING, Booking, ClosedDay, CounterSettings, Status
+from .visitors import FOREIGN_REGISTRATION, FOREIGN_REGISTRATION_LABEL, by_reference
 
 CHECK_IN = "appointments.check_in_booking"
 
@@ -27,7 +28,7 @@ CHECK_IN = "appointments.check_in_booking"
 def _displaced_message(request, displaced):
     """Staff are told which bookings no longer fit (their candidates were emailed an offer to book again)."""
     if displaced:
-        listed = ", ".join(f"{b.ticket.reference} ({moment(b.slot.starts_at)})" for b in displaced)
+        listed = ", ".join(f"{b.visitor.reference} ({moment(b.slot.starts_at)})" for b in displaced)
         messages.warning(
             request,
             _("%(count)s booked visits no longer fit and need a new time; their candidates were emailed: %(list)s")
@@ -38,7 +39,7 @@ def _displaced_message(request, displaced):
 class CounterSettingsForm(forms.ModelForm):
     kinds = forms.MultipleChoiceField(
         label=_("request kinds that book a visit"),
-        choices=Kind.choices,
+        choices=[*Kind.choices, (FOREIGN_REGISTRATION, FOREIGN_REGISTRATION_LABEL)],
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
@@ -113,6 +114,12 @@ class DayFilter(admin.SimpleListFilter):
         return queryset
 
 
+def change_url(visitor):
+    """The admin page of the request or application: where the counter continues."""
+    opts = visitor.record._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[visitor.pk])
+
+
 class CheckInForm(forms.Form):
     reference = forms.CharField(
         label=_("Reference (type it or scan the QR code of the form)"),
@@ -124,13 +131,14 @@ class CheckInForm(forms.Form):
 @admin.register(Booking)
 class BookingAdmin(OfficeScopedAdmin):
     list_display = ["visit_time", "reference", "kind", "masked_name", "status"]
-    list_select_related = ["slot", "ticket__candidate", "office"]
+    list_select_related = ["slot", "ticket__candidate", "application__candidate", "office"]
     list_filter = [DayFilter, "status", "office"]
     office_column = "office"
-    search_fields = ["ticket__reference"]
+    search_fields = ["ticket__reference", "application__reference"]
     show_full_result_count = False
     fields = [
         "ticket",
+        "application",
         "visit_time",
         "status",
         "booked_at",
@@ -154,17 +162,17 @@ class BookingAdmin(OfficeScopedAdmin):
     def visit_time(self, obj):
         return moment(obj.slot.starts_at)
 
-    @admin.display(description=_("reference"), ordering="ticket__reference")
+    @admin.display(description=_("reference"))
     def reference(self, obj):
-        return obj.ticket.reference
+        return obj.visitor.reference
 
     @admin.display(description=_("kind"))
     def kind(self, obj):
-        return obj.ticket.get_kind_display()
+        return obj.visitor.get_kind_display()
 
     @admin.display(description=_("name"))
     def masked_name(self, obj):
-        return mask_name(obj.ticket.candidate.name)
+        return mask_name(obj.visitor.candidate.name)
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -178,7 +186,7 @@ class BookingAdmin(OfficeScopedAdmin):
         form = CheckInForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             reference = normalize_reference(form.cleaned_data["reference"])
-            ticket = Ticket.objects.for_user(request.user).filter(reference=reference).first()
+            ticket = by_reference(request.user, reference)
             if ticket is None:
                 messages.error(request, _("No request %(ref)s at your office.") % {"ref": reference})
                 return HttpResponseRedirect(request.path)
@@ -190,22 +198,22 @@ class BookingAdmin(OfficeScopedAdmin):
                 messages.info(
                     request, _("%(ref)s has no visit booked today: served as a walk-in.") % {"ref": ticket.reference}
                 )
-            return HttpResponseRedirect(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
+            return HttpResponseRedirect(change_url(ticket))
         today = timezone.localtime(timezone.now(), BEIJING).date()
         visits = (
             self.get_queryset(request)
             .on_day(today)
             .exclude(status__in=(Status.MOVED, Status.CANCELLED))
-            .select_related("slot", "ticket__candidate", "office")
+            .select_related("slot", "ticket__candidate", "application__candidate", "office")
             .order_by("slot__starts_at", "pk")
         )
         rows = [
             {
                 "time": timezone.localtime(v.slot.starts_at, BEIJING).strftime("%H:%M"),
-                "reference": v.ticket.reference,
-                "ticket_pk": v.ticket_id,
-                "kind": v.ticket.get_kind_display(),
-                "name": mask_name(v.ticket.candidate.name),
+                "reference": v.visitor.reference,
+                "link": change_url(v.visitor),
+                "kind": v.visitor.get_kind_display(),
+                "name": mask_name(v.visitor.candidate.name),
                 "status": v.get_status_display(),
                 "status_code": v.status,
                 "office": v.office_id,

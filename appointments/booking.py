@@ -14,10 +14,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from offices import workdays
-from tickets.models import OPEN_STATUSES, Ticket
 
 from .calendar_file import booking_calendar, uid_for
 from .models import BEIJING, Booking, BookingRefused, ClosedDay, CounterSettings, Slot, Status
+from .visitors import visitor_of
 
 ALTERNATIVES = 6
 
@@ -57,7 +57,8 @@ def _fits(start, counter_settings, deadline, now):
 
 def refusal(ticket, counter_settings, now):
     """Why this request cannot book at all now (None when it can)."""
-    if ticket.status not in OPEN_STATUSES:
+    ticket = visitor_of(ticket)
+    if not ticket.is_open:
         return _("This request is closed: no visit to book.")
     if not counter_settings.needs_visit(ticket.kind):
         return _("This kind of request needs no booked visit: come during office hours.")
@@ -68,6 +69,7 @@ def refusal(ticket, counter_settings, now):
 
 def available_slots(ticket, now=None, *, include_full=False):
     """The slots this request may book, in order, with their free places."""
+    ticket = visitor_of(ticket)
     now = now or timezone.now()
     counter_settings = CounterSettings.for_office(ticket.office)
     if refusal(ticket, counter_settings, now):
@@ -133,15 +135,16 @@ def _give_back(slot_id):
 
 
 def _locked_ticket(ticket):
-    return Ticket.objects.select_for_update(of=("self",)).select_related("office", "candidate").get(pk=ticket.pk)
+    return visitor_of(ticket).locked()
 
 
 def current_booking(ticket):
-    return Booking.objects.filter(ticket=ticket, status=Status.BOOKED).select_related("slot").first()
+    return visitor_of(ticket).bookings().filter(status=Status.BOOKED).select_related("slot").first()
 
 
 def book(ticket, start, now=None, counter_settings=None):
-    """Book the visit of a request at `start` (an aware datetime); BookingRefused says why not."""
+    """Book the visit of a request or an application at `start` (an aware datetime); BookingRefused says why not."""
+    ticket = visitor_of(ticket)
     now = now or timezone.now()
     counter_settings = counter_settings or CounterSettings.for_office(ticket.office)
     _check_start(ticket, counter_settings, start, now)
@@ -151,8 +154,10 @@ def book(ticket, start, now=None, counter_settings=None):
             if current_booking(locked) is not None:
                 raise BookingRefused(_("This request has a booked visit already: move it instead."), code="booked")
             slot = _take_place(locked, _slot_for(locked, counter_settings, start), now)
-            booking = Booking.objects.create(ticket=locked, slot=slot, office_id=locked.office_id, booked_at=now)
-            locked.note(None, _("Visit booked for %(time)s.") % {"time": _text(start)}, now, actor="candidate")
+            booking = Booking.objects.create(
+                **{locked.field: locked.record}, slot=slot, office_id=locked.office_id, booked_at=now
+            )
+            locked.note(_("Visit booked for %(time)s.") % {"time": _text(start)}, now, actor="candidate")
             email_booking(booking, "booked", now)
     except IntegrityError:
         raise BookingRefused(_("This request has a booked visit already: move it instead."), code="booked") from None
@@ -172,6 +177,7 @@ def _changeable(booking, counter_settings, now):
 
 def move(ticket, start, now=None, counter_settings=None):
     """Move the booked visit to `start`; the old place is given back in the same transaction."""
+    ticket = visitor_of(ticket)
     now = now or timezone.now()
     counter_settings = counter_settings or CounterSettings.for_office(ticket.office)
     _check_start(ticket, counter_settings, start, now)
@@ -187,9 +193,10 @@ def move(ticket, start, now=None, counter_settings=None):
         Booking.objects.filter(pk=old.pk).update(status=Status.MOVED, changed_at=now)
         _give_back(old.slot_id)
         slot = _take_place(locked, slot, now)
-        booking = Booking.objects.create(ticket=locked, slot=slot, office_id=locked.office_id, booked_at=now)
+        booking = Booking.objects.create(
+            **{locked.field: locked.record}, slot=slot, office_id=locked.office_id, booked_at=now
+        )
         locked.note(
-            None,
             _("Visit moved from %(old)s to %(new)s.") % {"old": _text(old.slot.starts_at), "new": _text(start)},
             now,
             actor="candidate",
@@ -199,6 +206,7 @@ def move(ticket, start, now=None, counter_settings=None):
 
 
 def cancel(ticket, now=None):
+    ticket = visitor_of(ticket)
     now = now or timezone.now()
     counter_settings = CounterSettings.for_office(ticket.office)
     with transaction.atomic():
@@ -208,7 +216,7 @@ def cancel(ticket, now=None):
         Booking.objects.filter(pk=booking.pk).update(status=Status.CANCELLED, changed_at=now)
         _give_back(booking.slot_id)
         booking.status = Status.CANCELLED
-        locked.note(None, _("Visit of %(time)s cancelled.") % {"time": _text(booking.slot.starts_at)}, now, "candidate")
+        locked.note(_("Visit of %(time)s cancelled.") % {"time": _text(booking.slot.starts_at)}, now, actor="candidate")
         email_booking(booking, "cancelled", now)
     return booking
 
@@ -217,23 +225,27 @@ def check_in(booking, by, now=None):
     """The candidate is at the counter: their visit of today is checked in (once)."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = _locked_ticket(booking.ticket)
+        locked = _locked_ticket(booking.visitor)
         updated = Booking.objects.filter(pk=booking.pk, status__in=(Status.BOOKED, Status.NO_SHOW)).update(
             status=Status.CHECKED_IN, checked_in_at=now, checked_in_by=by
         )
         if not updated:
             return False
         locked.note(
-            by, _("Checked in at the counter (visit of %(time)s).") % {"time": _text(booking.slot.starts_at)}, now
+            _("Checked in at the counter (visit of %(time)s).") % {"time": _text(booking.slot.starts_at)},
+            now,
+            by=by,
+            actor="staff",
         )
     return True
 
 
 def todays_booking(ticket, now=None):
+    ticket = visitor_of(ticket)
     day = _local(now or timezone.now()).date()
     return (
         Booking.objects.on_day(day)
-        .filter(ticket=ticket, status__in=(Status.BOOKED, Status.NO_SHOW, Status.CHECKED_IN))
+        .filter(**{ticket.field: ticket.record}, status__in=(Status.BOOKED, Status.NO_SHOW, Status.CHECKED_IN))
         .select_related("slot")
         .first()
     )
@@ -262,7 +274,11 @@ def reconcile_office(office, now=None):
             ends_at = slot.starts_at + datetime.timedelta(minutes=counter_settings.slot_minutes)
             if capacity == slot.capacity and (ends_at == slot.ends_at or not in_hours):
                 continue
-            live = list(slot.bookings.filter(status=Status.BOOKED).select_related("ticket").order_by("booked_at", "pk"))
+            live = list(
+                slot.bookings.filter(status=Status.BOOKED)
+                .select_related("ticket", "application__session")
+                .order_by("booked_at", "pk")
+            )
             # A slot of another length is a different visit: all its bookings need a new time.
             keep = capacity if ends_at == slot.ends_at else 0
             too_many = live[keep:]
@@ -270,8 +286,7 @@ def reconcile_office(office, now=None):
                 Booking.objects.filter(pk__in=[b.pk for b in too_many]).update(status=Status.DISPLACED, changed_at=now)
                 for booking in too_many:
                     booking.status, booking.slot = Status.DISPLACED, slot
-                    booking.ticket.note(
-                        None,
+                    booking.visitor.note(
                         _("The office changed its visiting times: the visit of %(time)s needs a new time.")
                         % {"time": _text(slot.starts_at)},
                         now,
@@ -297,12 +312,12 @@ EMAIL_TEMPLATES = {
 
 
 def calendar_attachment(booking, now, cancel=False):
-    ticket = booking.ticket
+    ticket = booking.visitor
     with translation.override(ticket.language):
         office = ticket.office
         content = booking_calendar(
             uid=uid_for(ticket),
-            sequence=Booking.objects.filter(ticket=ticket).count(),
+            sequence=ticket.bookings().count(),
             starts_at=booking.slot.starts_at,
             ends_at=booking.slot.ends_at,
             summary=_("Visit at the exam office: %(ref)s") % {"ref": ticket.reference},
@@ -319,7 +334,7 @@ def email_booking(booking, what, now):
     """Queue the candidate's email about a booking (once per booking and kind of email)."""
     from notifications.models import enqueue_email, render_email
 
-    ticket = booking.ticket
+    ticket = booking.visitor
     context = render_email(
         EMAIL_TEMPLATES[what],
         ticket.language,

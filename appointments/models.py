@@ -28,8 +28,9 @@ from offices.scoping import OfficeScopedQuerySet
 from tickets.models import Kind, Ticket
 
 BEIJING = workdays.BEIJING
-# Kinds that book a visit unless the office's manager says otherwise: every in-person request.
-DEFAULT_KINDS = [kind.value for kind in Kind]
+# What books a visit unless the office's manager says otherwise: every in-person request, and a foreign candidate's
+# registration in in-person review (appointments/visitors.py: FOREIGN_REGISTRATION).
+DEFAULT_KINDS = [kind.value for kind in Kind] + ["foreign_registration"]
 
 
 class BookingRefused(Refused):
@@ -190,7 +191,17 @@ class BookingQuerySet(OfficeScopedQuerySet):
 
 
 class Booking(models.Model):
-    ticket = models.ForeignKey(Ticket, verbose_name=_("request"), on_delete=models.CASCADE, related_name="bookings")
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("request"), on_delete=models.CASCADE, related_name="bookings", null=True, blank=True
+    )
+    application = models.ForeignKey(
+        "applications.Application",
+        verbose_name=_("application"),
+        on_delete=models.CASCADE,
+        related_name="bookings",
+        null=True,
+        blank=True,
+    )
     slot = models.ForeignKey(Slot, verbose_name=_("time slot"), on_delete=models.PROTECT, related_name="bookings")
     office = models.ForeignKey("offices.Office", verbose_name=_("office"), on_delete=models.PROTECT)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.BOOKED)
@@ -213,14 +224,29 @@ class Booking(models.Model):
             # One upcoming visit per request: a second tab booking at the same moment fails here.
             models.UniqueConstraint(
                 fields=["ticket"], condition=Q(status="booked"), name="one_booked_visit_per_request"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["application"], condition=Q(status="booked"), name="one_booked_visit_per_application"
+            ),
+            # A visit is for a request or for an application, never both or neither.
+            models.CheckConstraint(
+                condition=Q(ticket__isnull=False, application__isnull=True)
+                | Q(ticket__isnull=True, application__isnull=False),
+                name="visit_for_a_request_or_an_application",
+            ),
         ]
         indexes = [models.Index(fields=["office", "status"], name="booking_office_status")]
         permissions = [("check_in_booking", _("Can check visitors in at the counter"))]
 
     def __str__(self):
-        return f"{self.ticket.reference} {self.slot}"
+        return f"{self.visitor.reference} {self.slot}"
 
     @property
     def starts_at(self):
         return self.slot.starts_at
+
+    @property
+    def visitor(self):
+        from .visitors import Visitor
+
+        return Visitor(self.ticket if self.ticket_id else self.application)

@@ -37,7 +37,9 @@ def send_visit_reminders(now):
     sent = 0
     with transaction.atomic():
         rows = list(
-            candidates.select_for_update(skip_locked=True, of=("self",)).select_related("slot", "ticket__office")
+            candidates.select_for_update(skip_locked=True, of=("self",)).select_related(
+                "slot", "ticket__office", "ticket__candidate", "application__office", "application__candidate"
+            )
         )
         # A visit booked after its reminder moment had its confirmation moments ago: no reminder.
         due = []

@@ -4,19 +4,23 @@ import datetime
 from itertools import groupby
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from tickets.models import Ticket
-
 from . import booking as rules
 from .models import BEIJING, BookingRefused, CounterSettings
+from .visitors import by_token
 
 
 def _ticket(token):
-    return get_object_or_404(Ticket.objects.select_related("office", "candidate"), status_token=token)
+    """The request or the application of the private link (both book visits the same way)."""
+    visitor = by_token(token)
+    if visitor is None:
+        raise Http404
+    return visitor
 
 
 def slot_value(slot):
