@@ -326,12 +326,12 @@ def build_visits(data, in_person_application):
     """Counter visits (appointments): the office's hours, a closed day, booked, moved, checked-in and displaced
     visits of its requests."""
     from appointments import booking as visit_rules
-    from appointments.models import ClosedDay, CounterSettings
+    from appointments.models import DEFAULT_KINDS, ClosedDay, CounterSettings
 
     reviewer, now = data.staff[0], AT_THE_COUNTER
     tz = AT_THE_COUNTER.tzinfo
     settings_row = CounterSettings.objects.create(
-        office=data.office, counters=3, kinds=[kind.value for kind in Kind], visitor_note=data.mark("door")
+        office=data.office, counters=3, kinds=DEFAULT_KINDS, visitor_note=data.mark("door")
     )
     booked = visit_rules.book(_ticket(data, Kind.PASSWORD_RESET), datetime.datetime(2024, 6, 26, 10, tzinfo=tz), now)
     moved = visit_rules.book(_ticket(data, Kind.PASSWORD_RESET), datetime.datetime(2024, 6, 26, 10, tzinfo=tz), now)
