@@ -9,6 +9,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django_ratelimit.decorators import ratelimit
+
+from applications.views import submit_rate, too_many_requests
 
 from . import booking as rules
 from .models import BEIJING, BookingRefused, CounterSettings
@@ -37,6 +40,10 @@ def _days(slots):
     ]
 
 
+def _token_key(group, request):
+    return request.resolver_match.kwargs["token"]
+
+
 def _parse(value):
     try:
         start = datetime.datetime.fromisoformat(value or "")
@@ -46,7 +53,11 @@ def _parse(value):
 
 
 @never_cache
+# Per private link (an office's wifi is one address for many candidates): 20 changes an hour.
+@ratelimit(group="appointments.visit.token", key=_token_key, rate=submit_rate, method="POST", block=False)
 def visit(request, token):
+    if request.method == "POST" and request.limited:
+        return too_many_requests(request)
     ticket = _ticket(token)
     now = timezone.now()
     counter_settings = CounterSettings.for_office(ticket.office)

@@ -51,3 +51,12 @@ def test_a_forged_time_is_refused(client, urumqi, time_machine):
 
 def test_an_unknown_token_is_a_404(client, db):
     assert client.get("/en/visits/not-a-token/").status_code == 404
+
+
+def test_changes_are_rate_limited_per_private_link(client, urumqi, time_machine, settings):
+    time_machine.move_to(MONDAY)
+    settings.PORTAL_RATE_SUBMIT = "2/m"
+    ticket = exemption(urumqi)
+    for _ in range(2):
+        assert client.post(visit_url(ticket), {"action": "book", "slot": "garbage"}).status_code == 200
+    assert client.post(visit_url(ticket), {"action": "book", "slot": "garbage"}).status_code == 429
