@@ -41,6 +41,8 @@ def test_check_in_by_reference_opens_the_request(client_of, reviewer_urumqi, uru
     assert response.status_code == 302 and response.url == f"/admin/tickets/ticket/{booking.ticket_id}/change/"
     booking.refresh_from_db()
     assert booking.status == Status.CHECKED_IN and booking.checked_in_by == reviewer_urumqi
+    page = client_of(reviewer_urumqi).get(response.url).content.decode()
+    assert "2024-06-21 10:00" in page and "2024-06-21 09:55" in page
     assert booking.ticket.events.filter(by=reviewer_urumqi).exists()
 
 
