@@ -113,7 +113,7 @@ def _check_start(ticket, counter_settings, start, now):
 def _slot_for(ticket, counter_settings, start):
     """The slot row of `start`, made on first use (the common case, a row already there, is one query)."""
     found = Slot.objects.filter(office_id=ticket.office_id, starts_at=start).first()
-    return found if found is not None else Slot.ensure(ticket.office, counter_settings, [start]).get()
+    return found if found is not None else Slot.ensure(ticket.office, counter_settings, [start])[0]
 
 
 def _take_place(ticket, slot, now):

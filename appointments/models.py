@@ -162,14 +162,20 @@ class Slot(models.Model):
     def ensure(cls, office, counter_settings, starts):
         """The slot rows of `office` for these starts, created (with the office's counters) where missing."""
         length = datetime.timedelta(minutes=counter_settings.slot_minutes)
+        existing = list(cls.objects.filter(office=office, starts_at__in=starts).order_by("starts_at"))
+        have = {slot.starts_at for slot in existing}
+        missing = [start for start in starts if start not in have]
+        if not missing:
+            # The common case once a day was shown: one read, no write (no row locks taken on a busy morning).
+            return existing
         cls.objects.bulk_create(
             [
                 cls(office=office, starts_at=start, ends_at=start + length, capacity=counter_settings.counters)
-                for start in starts
+                for start in missing
             ],
             ignore_conflicts=True,
         )
-        return cls.objects.filter(office=office, starts_at__in=starts).order_by("starts_at")
+        return list(cls.objects.filter(office=office, starts_at__in=starts).order_by("starts_at"))
 
 
 class Status(models.TextChoices):

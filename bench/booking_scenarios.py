@@ -21,7 +21,7 @@ from .load import LUA, THREADS, WORKERS, csrf_pair, free_port, serve_env, start,
 
 OFFICE = "650100"
 REQUESTS = 8_000
-COUNTERS = 6
+COUNTERS = 20
 SCOPE = "bench-visit:"
 
 
