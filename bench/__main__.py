@@ -37,7 +37,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--scale", choices=sorted(DATABASES), default=os.environ.get("SCALE") or "regional")
     parser.add_argument("--only", nargs="*", help="run only these scenario groups: admin dashboard write import export "
-                        "outbox load reschedule")  # fmt: skip
+                        "outbox load reschedule booking")  # fmt: skip
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--regenerate", action="store_true", help="drop and generate the bench database again")
     args = parser.parse_args(argv)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from . import database
 from .common import Results
 
-GROUPS = ("admin", "dashboard", "write", "reschedule", "import", "export", "outbox", "load")
+GROUPS = ("admin", "dashboard", "write", "reschedule", "import", "export", "outbox", "load", "booking")
 NATIONAL_GROUPS = ("admin", "dashboard", "write")
 ADMIN_SCENARIOS = (
     "changelist_reviewer_large_office",
@@ -70,6 +70,10 @@ def run(args, env):
         from .load import load_scenarios
 
         load_scenarios(results, meta, env)
+    if "booking" in groups:
+        from .booking_scenarios import booking_rush
+
+        booking_rush(results, env)
     if scale == "national":
         compare_with_regional(results)
     write(results, scale, meta, time.monotonic() - started)

@@ -84,3 +84,9 @@ class NoStoreForStaffMiddleware:
             add_never_cache_headers(response)
             patch_cache_control(response, private=True)
         return response
+
+
+def mask_name(name):
+    """A candidate's name on lists others may glimpse (the counter's screen): the first character of each part
+    kept, the rest starred (张三丰 → 张**, John Smith → J*** S****)."""
+    return " ".join(part[:1] + "*" * (len(part) - 1) for part in (name or "").split())

@@ -137,7 +137,11 @@ class OutboxMessage(models.Model):
     def email(self):
         """The rendered EmailMessage, to send through a mail connection (raises the template's errors)."""
         subject, body = self.render()
-        return EmailMessage(subject, body, to=[self.recipient], headers={"X-Portal-Key": self.dedup_key})
+        email = EmailMessage(subject, body, to=[self.recipient], headers={"X-Portal-Key": self.dedup_key})
+        # Small text files made with the email (a visit's .ics): [{"filename", "content", "mimetype"}].
+        for attachment in self.context.get("attachments", ()):
+            email.attach(attachment["filename"], attachment["content"], attachment["mimetype"])
+        return email
 
     def record_failure(self, error, *, retry: bool, now=None):
         """Back to pending with a later attempt time, or failed when out of attempts (or not retryable)."""

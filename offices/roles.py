@@ -30,6 +30,11 @@ _REVIEWER = [
     "tickets.view_formtemplate",
     # The audit log, read-only and scoped: the entries of their office's applications, requests and candidates.
     "auditlog.view_logentry",
+    # Counter visits: today's visits and the check-in; the office's hours and closed days, read-only.
+    "appointments.view_booking",
+    "appointments.check_in_booking",
+    "appointments.view_countersettings",
+    "appointments.view_closedday",
 ]
 _MANAGER = [
     *_REVIEWER,
@@ -41,6 +46,12 @@ _MANAGER = [
     # Spreadsheet jobs › Export jobs: large exports run in the background (each user sees their own;
     # core/admin_spreadsheets.py).
     "import_export_extensions.view_exportjob",
+    # The office's visiting hours, counters and closed days.
+    "appointments.add_countersettings",
+    "appointments.change_countersettings",
+    "appointments.add_closedday",
+    "appointments.change_closedday",
+    "appointments.delete_closedday",
 ]
 _REGIONAL = [
     *_MANAGER,

@@ -119,3 +119,14 @@ def year_is_known(year: int) -> bool:
 def unknown_years(years) -> list[int]:
     """Those of `years` for which working days fall back to the computed holidays (`_default_is_workday`)."""
     return sorted(year for year in set(years) if not year_is_known(year))
+
+
+def workdays_between(first: datetime.date, last: datetime.date) -> list[datetime.date]:
+    """The working days from `first` to `last`, both included, read in one query."""
+    entered = _entered_days(first, last)
+    days, day = [], first
+    while day <= last:
+        if entered.get(day, _default_is_workday(day)):
+            days.append(day)
+        day += datetime.timedelta(days=1)
+    return days

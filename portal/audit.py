@@ -16,6 +16,7 @@ from .visibility import candidates_for
 def register_models():
     """Called once from PortalConfig.ready()."""
     from applications.models import Application, Candidate, ExamSession
+    from appointments.models import Booking, ClosedDay, CounterSettings
     from offices.models import Office, User
     from tickets.models import (
         CertificationDeletion,
@@ -38,6 +39,8 @@ def register_models():
     auditlog.register(Office)
     # The downloadable forms' text: what regional staff changed in the form candidates sign.
     auditlog.register(FormTemplate)
+    for model in (Booking, CounterSettings, ClosedDay):
+        auditlog.register(model)
     auditlog.register(User, exclude_fields=["password", "last_login"], m2m_fields={"groups", "user_permissions"})
     pre_save.connect(mask_free_text, sender=LogEntry, dispatch_uid="core.audit.mask_free_text")
 
@@ -46,6 +49,7 @@ def entries_for(user, queryset=None):
     """The audit entries `user` may read: all for regional staff; for the others, entries of the
     applications, requests and candidates their office sees. Offices, sessions and staff: regional only."""
     from applications.models import Application, Candidate
+    from appointments.models import Booking, ClosedDay, CounterSettings
     from tickets.models import DETAIL_MODELS, Ticket
 
     queryset = LogEntry.objects.all() if queryset is None else queryset
@@ -63,5 +67,11 @@ def entries_for(user, queryset=None):
         | Q(content_type=content_type(Ticket), object_id__in=tickets)
         # A request's detail row shares the request's primary key.
         | Q(content_type__in=[content_type(model) for model in DETAIL_MODELS.values()], object_id__in=tickets)
+        | Q(content_type=content_type(Booking), object_id__in=Booking.objects.for_user(user).values("pk"))
+        | Q(
+            content_type=content_type(CounterSettings),
+            object_id__in=CounterSettings.objects.for_user(user).values("pk"),
+        )
+        | Q(content_type=content_type(ClosedDay), object_id__in=ClosedDay.objects.for_user(user).values("pk"))
     )
     return queryset.filter(visible)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from applications import models as application_rows
 from applications.models import NO_ROWS, OPEN_STATUSES, Application, ExamSession, Status
+from appointments import figures as visit_figures
 from offices import workdays
 from offices.models import Office
 from tickets import models as ticket_rows
@@ -139,6 +140,41 @@ def office_figures(user, now=None):
         "ticket_statuses": [status.label for status in TICKET_STATUS_COLUMNS],
         "ticket_kinds": kinds,
         "deadlines": next_deadlines(session, now),
+        "visits": visits(user, session, now),
+    }
+
+
+VISIT_FIGURES = [
+    ("today", _("Visits booked today"), {"day": "today"}),
+    ("checked_in", _("Checked in today"), {"day": "today", "status__exact": "checked_in"}),
+    ("tomorrow", _("Visits booked tomorrow"), {"day": "tomorrow", "status__exact": "booked"}),
+    ("displaced", _("Visits that need a new time"), {"day": "upcoming", "status__exact": "displaced"}),
+]
+
+
+def visits(user, session, now):
+    """Counter visits: today's and tomorrow's, and the free places left before the in-person deadlines."""
+    from appointments.models import Booking
+
+    counts = visit_figures.visit_counts(user, now)
+    deadlines = []
+    if session is not None:
+        info_change_end = datetime.datetime.combine(
+            session.info_change_deadline + datetime.timedelta(days=1), datetime.time(), tzinfo=workdays.BEIJING
+        )
+        deadlines = [
+            (_("Free visit places before the exemption deadline"), session.exemption_deadline),
+            (_("Free visit places before the personal-info change deadline"), info_change_end),
+        ]
+    free = visit_figures.free_places(user, [moment for _label, moment in deadlines], now)
+    return {
+        "figures": [
+            {"key": key, "label": label, "count": counts[key], "link": _link(Booking, params)}
+            for key, label, params in VISIT_FIGURES
+        ],
+        "free": [
+            {"label": label, "at": moment, "count": free[moment]} for label, moment in deadlines if moment in free
+        ],
     }
 
 

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "notifications",
     "tickets",
     "public",
+    "appointments",
 ]
 
 MIDDLEWARE = [
@@ -260,6 +261,9 @@ PORTAL_SWEEPS = [
     "tickets.sweeps.expire_unverified_tickets",
     "tickets.sweeps.warn_tickets_due_soon",
     "tickets.sweeps.escalate_overdue_tickets",
+    # Visits at the counter: the reminder the day before, then no-shows after the slot and its grace.
+    "appointments.sweeps.send_visit_reminders",
+    "appointments.sweeps.mark_no_shows",
     "portal.sweeps.delete_old_spreadsheet_jobs",  # PORTAL_SPREADSHEET_JOB_DAYS
     "portal.retention.delete_expired_uploads",  # PORTAL_UPLOAD_RETENTION_DAYS
 ]
@@ -268,6 +272,8 @@ PORTAL_SWEEPS = [
 # capped at payment close.
 PORTAL_DUE_WARNING_WORKDAYS = env_int("PORTAL_DUE_WARNING_WORKDAYS", 0)
 PORTAL_DUE_WARNING_HOURS_BEFORE_CAP = env_int("PORTAL_DUE_WARNING_HOURS_BEFORE_CAP", 3)
+# A booked visit not checked in this long after its slot ended is marked as not attended.
+PORTAL_VISIT_NO_SHOW_GRACE_MINUTES = env_int("PORTAL_VISIT_NO_SHOW_GRACE_MINUTES", 30)
 # An outbox row left in `sending` this long is taken up again (the worker that claimed it died).
 OUTBOX_STALE_AFTER_SECONDS = env_int("OUTBOX_STALE_AFTER_SECONDS", 300)
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 5)

@@ -23,4 +23,5 @@ urlpatterns += i18n_patterns(
     path("help/", public_views.help_page, name="help"),
     path("applications/", include("applications.urls")),
     path("requests/", include("tickets.urls")),
+    path("visits/", include("appointments.urls")),
 )

@@ -65,6 +65,7 @@ def test_public_pages_pass_axe(browser, live_server, demo_staff, language):
         f"requests/status/{ticket.status_token}/print/",
         "requests/status/",
         f"requests/status/{ticket.status_token}/",
+        f"visits/{ticket.status_token}/",  # booking a visit at the counter (issue 14)
         "applications/apply/",
         f"applications/submitted/{application.status_token}/",
         "applications/status/",
@@ -118,6 +119,7 @@ def reviewer_pages(base):
             f"{base}/admin/applications/application/?q={application.reference}",
             f"{base}/admin/tickets/ticket/",
             f"{base}/admin/tickets/ticket/?kind__exact=password_reset&status__exact=submitted",
+            f"{base}/admin/appointments/booking/today/",  # today's visits and the check-in (issue 14)
         ],
         [f"{base}/admin/applications/application/{application.pk}/change/"],
         [f"{base}/admin/tickets/ticket/{ticket.pk}/change/" for ticket in tickets if ticket],

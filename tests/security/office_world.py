@@ -324,6 +324,30 @@ def build_tickets(data, session, paid_application):
     refused.reject(reviewer, data.mark("reason"), now=now)
 
 
+def build_visits(data, in_person_application):
+    """Counter visits (appointments): the office's hours, a closed day, booked, moved, checked-in and displaced
+    visits of its requests."""
+    from appointments import booking as visit_rules
+    from appointments.models import DEFAULT_KINDS, ClosedDay, CounterSettings
+
+    reviewer, now = data.staff[0], AT_THE_COUNTER
+    tz = AT_THE_COUNTER.tzinfo
+    settings_row = CounterSettings.objects.create(
+        office=data.office, counters=3, kinds=DEFAULT_KINDS, visitor_note=data.mark("door")
+    )
+    booked = visit_rules.book(_ticket(data, Kind.PASSWORD_RESET), datetime.datetime(2024, 6, 26, 10, tzinfo=tz), now)
+    moved = visit_rules.book(_ticket(data, Kind.PASSWORD_RESET), datetime.datetime(2024, 6, 26, 10, tzinfo=tz), now)
+    visit_rules.move(moved.ticket, datetime.datetime(2024, 6, 26, 16, tzinfo=tz), now)
+    visit_rules.check_in(booked, reviewer, datetime.datetime(2024, 6, 26, 9, 55, tzinfo=tz))
+    displaced = visit_rules.book(_ticket(data, Kind.PASSWORD_RESET), datetime.datetime(2024, 6, 27, 10, tzinfo=tz), now)
+    if in_person_application.status == "in_person_review":
+        visit_rules.book(in_person_application, datetime.datetime(2024, 6, 26, 11, tzinfo=tz), now)
+    closed = ClosedDay.objects.create(office=data.office, date=datetime.date(2024, 6, 27), note=data.mark("closed"))
+    visit_rules.reconcile_office(data.office, now)
+    data.own(settings_row, closed, *type(booked).objects.filter(office=data.office))
+    assert type(displaced).objects.get(pk=displaced.pk).status == "displaced"
+
+
 def build_history_and_outbox(data):
     """Admin history (change messages) of the office's objects, and failed emails a resend could pick up."""
     user = data.staff[-1]
@@ -377,6 +401,7 @@ def build_world():
     for data in world.values():
         applications = build_applications(data, session)
         build_tickets(data, session, applications["paid"])
+        build_visits(data, applications["in_person"])
         build_history_and_outbox(data)
     return world, named_staff
 

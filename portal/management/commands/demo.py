@@ -9,6 +9,7 @@ from applications.demo import create_demo_applications
 from applications.models import Application, ApplicationEvent, Candidate, ExamSession, Payment
 from applications.payment_samples import write_sample_payment_file
 from applications.seed import SESSION_2024
+from appointments.demo import create_demo_counters, delete_demo_counters
 from notifications.models import OutboxMessage
 from offices.models import Office, Role, User
 from offices.workdays import BEIJING
@@ -70,7 +71,8 @@ class Command(BaseCommand):
 
     def delete_demo(self):
         # A development database only: the demo's records go, and with them whatever was tried out.
-        # Requests first: they point at candidates and applications (PROTECT).
+        # Visits first: they point at requests; then requests: they point at candidates and applications (PROTECT).
+        delete_demo_counters()
         ticket_models = (DuplicatePayment, IdentityChange, TicketMessage, TicketEvent, *DETAIL_MODELS.values(), Ticket)
         for model in (*ticket_models, ApplicationEvent, Payment, Application, Candidate, OutboxMessage):
             model.objects.all().delete()
@@ -94,6 +96,7 @@ class Command(BaseCommand):
         past_session = ExamSession.objects.get(year=SESSION_2024["year"])
         create_demo_applications(session, past_session, now)
         create_demo_tickets(session, past_session, now)
+        create_demo_counters(now)
 
     def write_samples(self):
         session = ExamSession.objects.current()
