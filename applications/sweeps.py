@@ -123,17 +123,8 @@ def tell_undecided_at_payment_close(now):
 
 
 def _tell_undecided(rows, *, key, now):
-    ApplicationEvent.objects.bulk_create(
-        ApplicationEvent(
-            application_id=pk,
-            at=now,
-            actor="system",
-            from_status=status,
-            to_status=status,
-            note=_("Payment closed before a decision: the candidate was told that this session can no longer be paid."),
-        )
-        for pk, status in rows
-    )
+    note = _("Payment closed before a decision: the candidate was told that this session can no longer be paid.")
+    ApplicationEvent.objects.bulk_create(APPLICATIONS.system_note(pk, status, now, note) for pk, status in rows)
     return email_candidates(pks_of(rows), "applications/email/undecided_at_close", key)
 
 

@@ -305,7 +305,7 @@ class Workflow:
                     continue
                 escalated.append(record.pk)
                 messages += [self.escalation_email(record, user) for user in users]
-                events.append(self.system_note(record, now, recipients.note(record.due_at, users)))
+                events.append(self.system_note(record.pk, record.status, now, recipients.note(record.due_at, users)))
             self.model.objects.filter(pk__in=escalated).update(**{self.escalation_stamp: now})
             audit.record_bulk_changes(
                 self.model,
@@ -337,7 +337,10 @@ class Workflow:
                     continue
                 warned += [record.pk for record in group]
                 messages += [self.due_warning_email(office_id, group, user, now) for user in users]
-                events += [self.system_note(record, now, recipients.note(record.due_at, users)) for record in group]
+                events += [
+                    self.system_note(record.pk, record.status, now, recipients.note(record.due_at, users))
+                    for record in group
+                ]
             self.model.objects.filter(pk__in=warned).update(due_warned_for=F("due_at"), due_warned_at=now)
             self.event_model.objects.bulk_create(events, batch_size=1000)
             return len(warned), self.queue_emails(messages)
@@ -345,15 +348,10 @@ class Workflow:
         results = in_locked_chunks(queryset, warn)
         return tuple(sum(counts) for counts in zip(*results, strict=True)) if results else (0, 0)
 
-    def system_note(self, record, now, note):
-        """An unsaved history line of the system's that changes no status (an escalation, a warning)."""
+    def system_note(self, pk, status, now, note):
+        """An unsaved history line of the system's that changes no status (an escalation, a warning, a notice)."""
         return self.event_model(
-            **{f"{self.event_fk}_id": record.pk},
-            at=now,
-            actor="system",
-            from_status=record.status,
-            to_status=record.status,
-            note=note,
+            **{f"{self.event_fk}_id": pk}, at=now, actor="system", from_status=status, to_status=status, note=note
         )
 
     def due_warning_email(self, office_id, records, user, now):

@@ -11,7 +11,6 @@ the payment-close cap); applications closed at the old registration close go bac
 closed from while registration is open again, lapsed ones back to approved while payment is open again.
 """
 
-import datetime
 from dataclasses import dataclass, field
 
 from django.utils import timezone
@@ -183,7 +182,3 @@ def apply(session, because, now=None):
         due_act = Act(actor="system", now=now, data={"dues": dues, "because": because}, batch=True)
         rows += len(TICKETS.run("move-due", Ticket.objects.filter(pk__in=list(dues)), due_act, chunk=CHUNK).done)
     return rows, emails
-
-
-def local(moment):
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if isinstance(moment, datetime.datetime) else moment
