@@ -26,7 +26,7 @@ from offices import workdays
 from offices.models import Office
 from tickets import models as ticket_rows
 from tickets.models import OPEN_STATUSES as TICKET_OPEN_STATUSES
-from tickets.models import DuplicatePayment, Kind, Ticket
+from tickets.models import DuplicatePayment, InfoChange, Kind, Ticket, deadline_for
 from tickets.models import Status as TicketStatus
 
 # Beat refreshes the season figures each minute (refresh_season_figures); they expire if it stops.
@@ -159,12 +159,14 @@ def visits(user, session, now):
     counts = visit_figures.visit_counts(user, now)
     deadlines = []
     if session is not None:
-        info_change_end = datetime.datetime.combine(
-            session.info_change_deadline + datetime.timedelta(days=1), datetime.time(), tzinfo=workdays.BEIJING
-        )
+        # The requests' own in-person deadlines (tickets.models.deadline_for), not a second formula.
+        registration = {"scope": InfoChange.Scope.REGISTRATION}
         deadlines = [
-            (_("Free visit places before the exemption deadline"), session.exemption_deadline),
-            (_("Free visit places before the personal-info change deadline"), info_change_end),
+            (_("Free visit places before the exemption deadline"), deadline_for(Kind.EXEMPTION, session, {})),
+            (
+                _("Free visit places before the personal-info change deadline"),
+                deadline_for(Kind.INFO_CHANGE, session, registration),
+            ),
         ]
     free = visit_figures.free_places(user, [moment for _label, moment in deadlines], now)
     return {
