@@ -78,7 +78,6 @@ class ExamSessionAdmin(admin.ModelAdmin):
         ),
     )
 
-    @admin.action(description=_("Make the selected session the current one"), permissions=["change"])
     @admin.action(description=_("Prepare next year (review the copied dates before saving)"))
     def prepare_next_year(self, request, queryset):
         """Open the add form filled with next_year()'s dates: nothing is saved until staff save it,
@@ -111,6 +110,7 @@ class ExamSessionAdmin(admin.ModelAdmin):
             if field.editable and not field.primary_key
         }
 
+    @admin.action(description=_("Make the selected session the current one"), permissions=["change"])
     def make_current(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, _("Select exactly one session."), messages.ERROR)

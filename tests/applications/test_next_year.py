@@ -52,3 +52,13 @@ def test_prepare_next_year_shows_the_dates_before_saving(client_of, regional_adm
     assert re.search(r'name="info_change_deadline"[^>]*value="2025/08/17"', html)
     assert not ExamSession.objects.filter(year=2025).exists()
     assert ExamSession.objects.current().year == 2024
+
+
+def test_each_session_action_keeps_its_own_label_and_permission():
+    """Making a session current needs the change permission; preparing the next year opens a form only."""
+    from applications.admin import ExamSessionAdmin
+
+    assert str(ExamSessionAdmin.make_current.short_description) == "Make the selected session the current one"
+    assert ExamSessionAdmin.make_current.allowed_permissions == ["change"]
+    assert str(ExamSessionAdmin.prepare_next_year.short_description).startswith("Prepare next year")
+    assert not hasattr(ExamSessionAdmin.prepare_next_year, "allowed_permissions")
