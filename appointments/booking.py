@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core.templatetags.portal import moment
 from offices import workdays
 
 from .calendar_file import booking_calendar, uid_for
@@ -24,10 +25,6 @@ ALTERNATIVES = 6
 
 def _local(moment):
     return timezone.localtime(moment, BEIJING)
-
-
-def _text(moment):
-    return _local(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def window(ticket, counter_settings, now):
@@ -42,12 +39,7 @@ def window(ticket, counter_settings, now):
 
 def bookable_days(office, first, last):
     closed = set(ClosedDay.objects.filter(office=office, date__range=(first, last)).values_list("date", flat=True))
-    days, day = [], first
-    while day <= last:
-        if day not in closed and workdays.is_workday(day):
-            days.append(day)
-        day += datetime.timedelta(days=1)
-    return days
+    return [day for day in workdays.workdays_between(first, last) if day not in closed]
 
 
 def _fits(start, counter_settings, deadline, now):
@@ -67,11 +59,11 @@ def refusal(ticket, counter_settings, now):
     return None
 
 
-def available_slots(ticket, now=None, *, include_full=False):
+def available_slots(ticket, now=None, *, counter_settings=None):
     """The slots this request may book, in order, with their free places."""
     ticket = visitor_of(ticket)
     now = now or timezone.now()
-    counter_settings = CounterSettings.for_office(ticket.office)
+    counter_settings = counter_settings or CounterSettings.for_office(ticket.office)
     if refusal(ticket, counter_settings, now):
         return []
     first, last, deadline = window(ticket, counter_settings, now)
@@ -84,7 +76,7 @@ def available_slots(ticket, now=None, *, include_full=False):
     if not starts:
         return []
     slots = Slot.ensure(ticket.office, counter_settings, starts)
-    return [slot for slot in slots if include_full or slot.free > 0]
+    return [slot for slot in slots if slot.free > 0]
 
 
 def _check_start(ticket, counter_settings, start, now):
@@ -99,14 +91,14 @@ def _check_start(ticket, counter_settings, start, now):
     ):
         raise BookingRefused(
             _("This time is after the deadline of the request (%(deadline)s, Beijing time).")
-            % {"deadline": _text(ticket.deadline)},
+            % {"deadline": moment(ticket.deadline)},
             code="deadline",
         )
     day = _local(start).date()
     first, last, _deadline = window(ticket, counter_settings, now)
     if not (first <= day <= last) or day not in bookable_days(ticket.office, day, day):
         raise BookingRefused(_("The office does not receive visitors on this day."), code="closed_day")
-    if _local(start) not in [_local(s) for s in counter_settings.starts_on(day)]:
+    if not counter_settings.is_start(start):
         raise BookingRefused(_("This is not one of the office's visiting times."), code="not_a_slot")
 
 
@@ -116,14 +108,15 @@ def _slot_for(ticket, counter_settings, start):
     return found if found is not None else Slot.ensure(ticket.office, counter_settings, [start])[0]
 
 
-def _take_place(ticket, slot, now):
+def _take_place(ticket, slot, now, counter_settings):
     """One conditional UPDATE: PostgreSQL re-checks `booked < capacity` on the row once a competing booking
     commits, so exactly `capacity` bookings win; the CheckConstraint stands behind it."""
     if not Slot.objects.filter(pk=slot.pk, booked__lt=F("capacity")).update(booked=F("booked") + 1):
-        alternatives = [s for s in available_slots(ticket, now) if s.pk != slot.pk][:ALTERNATIVES]
+        available = available_slots(ticket, now, counter_settings=counter_settings)
+        alternatives = [s for s in available if s.pk != slot.pk][:ALTERNATIVES]
         raise BookingRefused(
             _("Sorry, the last place at %(time)s was just taken. Choose another time.")
-            % {"time": _text(slot.starts_at)},
+            % {"time": moment(slot.starts_at)},
             code="full",
             alternatives=alternatives,
         )
@@ -153,11 +146,11 @@ def book(ticket, start, now=None, counter_settings=None):
             locked = _locked_ticket(ticket)
             if current_booking(locked) is not None:
                 raise BookingRefused(_("This request has a booked visit already: move it instead."), code="booked")
-            slot = _take_place(locked, _slot_for(locked, counter_settings, start), now)
+            slot = _take_place(locked, _slot_for(locked, counter_settings, start), now, counter_settings)
             booking = Booking.objects.create(
                 **{locked.field: locked.record}, slot=slot, office_id=locked.office_id, booked_at=now
             )
-            locked.note(_("Visit booked for %(time)s.") % {"time": _text(start)}, now, actor="candidate")
+            locked.note(_("Visit booked for %(time)s.") % {"time": moment(start)}, now, actor="candidate")
             email_booking(booking, "booked", now)
     except IntegrityError:
         raise BookingRefused(_("This request has a booked visit already: move it instead."), code="booked") from None
@@ -167,7 +160,7 @@ def book(ticket, start, now=None, counter_settings=None):
 def _changeable(booking, counter_settings, now):
     if booking is None:
         raise BookingRefused(_("This request has no booked visit."), code="none")
-    if now >= booking.slot.starts_at - counter_settings.change_cutoff:
+    if not counter_settings.can_change(booking, now):
         raise BookingRefused(
             _("The visit can be moved or cancelled until %(hours)s hours before it; call the office instead.")
             % {"hours": counter_settings.change_cutoff_hours},
@@ -192,12 +185,12 @@ def move(ticket, start, now=None, counter_settings=None):
         list(Slot.objects.select_for_update().filter(pk__in=[old.slot_id, slot.pk]).order_by("pk"))
         Booking.objects.filter(pk=old.pk).update(status=Status.MOVED, changed_at=now)
         _give_back(old.slot_id)
-        slot = _take_place(locked, slot, now)
+        slot = _take_place(locked, slot, now, counter_settings)
         booking = Booking.objects.create(
             **{locked.field: locked.record}, slot=slot, office_id=locked.office_id, booked_at=now
         )
         locked.note(
-            _("Visit moved from %(old)s to %(new)s.") % {"old": _text(old.slot.starts_at), "new": _text(start)},
+            _("Visit moved from %(old)s to %(new)s.") % {"old": moment(old.slot.starts_at), "new": moment(start)},
             now,
             actor="candidate",
         )
@@ -216,7 +209,8 @@ def cancel(ticket, now=None):
         Booking.objects.filter(pk=booking.pk).update(status=Status.CANCELLED, changed_at=now)
         _give_back(booking.slot_id)
         booking.status = Status.CANCELLED
-        locked.note(_("Visit of %(time)s cancelled.") % {"time": _text(booking.slot.starts_at)}, now, actor="candidate")
+        cancelled = _("Visit of %(time)s cancelled.") % {"time": moment(booking.slot.starts_at)}
+        locked.note(cancelled, now, actor="candidate")
         email_booking(booking, "cancelled", now)
     return booking
 
@@ -232,7 +226,7 @@ def check_in(booking, by, now=None):
         if not updated:
             return False
         locked.note(
-            _("Checked in at the counter (visit of %(time)s).") % {"time": _text(booking.slot.starts_at)},
+            _("Checked in at the counter (visit of %(time)s).") % {"time": moment(booking.slot.starts_at)},
             now,
             by=by,
             actor="staff",
@@ -267,16 +261,20 @@ def reconcile_office(office, now=None):
         slots = Slot.objects.select_for_update().filter(office=office, starts_at__gt=now).order_by("starts_at")
         for slot in slots:
             day = _local(slot.starts_at).date()
-            in_hours = day not in closed and _local(slot.starts_at) in [
-                _local(s) for s in counter_settings.starts_on(day)
-            ]
+            in_hours = day not in closed and counter_settings.is_start(slot.starts_at)
             capacity = counter_settings.counters if in_hours else 0
             ends_at = slot.starts_at + datetime.timedelta(minutes=counter_settings.slot_minutes)
             if capacity == slot.capacity and (ends_at == slot.ends_at or not in_hours):
                 continue
             live = list(
                 slot.bookings.filter(status=Status.BOOKED)
-                .select_related("ticket", "application__session")
+                .select_related(
+                    "ticket__office",
+                    "ticket__candidate",
+                    "application__office",
+                    "application__candidate",
+                    "application__session",
+                )
                 .order_by("booked_at", "pk")
             )
             # A slot of another length is a different visit: all its bookings need a new time.
@@ -288,7 +286,7 @@ def reconcile_office(office, now=None):
                     booking.status, booking.slot = Status.DISPLACED, slot
                     booking.visitor.note(
                         _("The office changed its visiting times: the visit of %(time)s needs a new time.")
-                        % {"time": _text(slot.starts_at)},
+                        % {"time": moment(slot.starts_at)},
                         now,
                         actor="system",
                     )

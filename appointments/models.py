@@ -100,9 +100,17 @@ class CounterSettings(models.Model):
                 start += length
         return starts
 
+    def is_start(self, start):
+        """Whether `start` is one of these hours' slot starts."""
+        return start in self.starts_on(timezone.localtime(start, BEIJING).date())
+
     @property
     def change_cutoff(self):
         return datetime.timedelta(hours=self.change_cutoff_hours)
+
+    def can_change(self, booking, now):
+        """A booked visit may be moved or cancelled until change_cutoff before it."""
+        return now < booking.slot.starts_at - self.change_cutoff
 
 
 class ClosedDay(models.Model):
@@ -125,12 +133,6 @@ class ClosedDay(models.Model):
         return f"{self.office_id} {self.date}"
 
 
-class SlotQuerySet(OfficeScopedQuerySet):
-    def on_day(self, day):
-        start = datetime.datetime.combine(day, datetime.time(), tzinfo=BEIJING)
-        return self.filter(starts_at__gte=start, starts_at__lt=start + datetime.timedelta(days=1))
-
-
 class Slot(models.Model):
     office = models.ForeignKey("offices.Office", verbose_name=_("office"), on_delete=models.CASCADE)
     starts_at = models.DateTimeField(_("starts at"))
@@ -138,7 +140,7 @@ class Slot(models.Model):
     capacity = models.PositiveSmallIntegerField(_("capacity"))
     booked = models.PositiveSmallIntegerField(_("booked"), default=0)
 
-    objects = SlotQuerySet.as_manager()
+    objects = OfficeScopedQuerySet.as_manager()
     office_lookup = "office"
 
     class Meta:
@@ -193,7 +195,8 @@ class BookingQuerySet(OfficeScopedQuerySet):
         return self.filter(slot__starts_at__gte=start, slot__starts_at__lt=start + datetime.timedelta(days=1))
 
     def live(self):
-        return self.filter(status__in=(Status.BOOKED, Status.CHECKED_IN))
+        """The visits still to happen or happening: booked or checked in."""
+        return self.filter(status__in=(Status.BOOKED, Status.CHECKED_IN)).select_related("slot")
 
 
 class Booking(models.Model):

@@ -83,9 +83,10 @@ def visit(request, token):
             messages.error(request, refused.message)
             alternatives = _days(refused.alternatives) if refused.alternatives else None
     current = rules.current_booking(ticket)
-    changeable = current is not None and now < current.slot.starts_at - counter_settings.change_cutoff
+    changeable = current is not None and counter_settings.can_change(current, now)
     problem = rules.refusal(ticket, counter_settings, now)
-    slots = [] if problem or (current and not changeable) else rules.available_slots(ticket, now)
+    can_choose = not problem and (current is None or changeable)
+    slots = rules.available_slots(ticket, now, counter_settings=counter_settings) if can_choose else []
     context = {
         "ticket": ticket,
         "current": current,

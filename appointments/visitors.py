@@ -78,7 +78,8 @@ class Visitor:
         foreign-candidate deadline of its session (12:00 on the last registration day)."""
         if self.is_ticket:
             return self.record.deadline
-        return self.record.session.exemption_deadline or self.record.session.registration_closes
+        session = self.record.session
+        return session.exemption_deadline or session.derived_value("exemption_deadline")
 
     @property
     def last_moment(self):
