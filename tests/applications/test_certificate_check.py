@@ -4,6 +4,7 @@ certificate to verify, instead of a "work years short" flag that reads as a fail
 import datetime
 
 import pytest
+from django.utils import translation
 
 from tests.applications.admin_helpers import CHANGELIST, application, staff_client
 
@@ -14,13 +15,14 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("during_the_2024_se
 def test_other_intermediate_gets_the_certificate_check_not_work_years_short(
     client, session_2024, urumqi, reviewer_urumqi
 ):
-    app = application(
-        session_2024,
-        urumqi,
-        qualification="other_intermediate",
-        work_start_date=datetime.date(2024, 3, 1),
-        claimed_insured_months=6,
-    )
+    with translation.override("zh-hans"):  # the public form's default language, whatever a test before left active
+        app = application(
+            session_2024,
+            urumqi,
+            qualification="other_intermediate",
+            work_start_date=datetime.date(2024, 3, 1),
+            claimed_insured_months=6,
+        )
     assert (app.flag_work_years, app.flag_certificate) == (False, True)
     checks = {check["code"]: check for check in app.checks}
     assert checks["work_years"]["ok"] and checks["insured_months"]["ok"]
