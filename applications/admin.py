@@ -504,9 +504,8 @@ class MatchFilter(admin.SimpleListFilter):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdminMixin, BackgroundImportMixin, ImportMixin, OfficeScopedAdmin):
-    """Payments come from the platform's list only (the import): read-only."""
-
-    """Payment records of the national platform, imported by the regional office (read-only here)."""
+    """Payment records of the national platform, imported by the regional office; they come from the platform's
+    list only (read-only here)."""
 
     resource_classes = [PaymentResource]
     import_template_name = "admin/applications/payment/import.html"

@@ -117,7 +117,7 @@ def continuing_education_check(professional: int, public: int, session) -> Check
         "need_total": session.ce_total_credits,
         "need_professional": session.ce_professional_credits,
         "need_public": session.ce_public_credits,
-        "year": session.year - 1,
+        "year": session.ce_year,
     }
     ok = (
         total >= session.ce_total_credits

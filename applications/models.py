@@ -149,6 +149,11 @@ class ExamSession(models.Model):
     def __str__(self):
         return _("%(year)s intermediate accounting exam") % {"year": self.year}
 
+    @property
+    def ce_year(self):
+        """The year whose continuing education the session requires (the year before the exam)."""
+        return self.year - 1
+
     def derived_value(self, name):
         """The value of derived date `name` (DERIVED_FIELDS) from this session's dates (DOMAIN.md): the one rule of
         each, used to fill an empty one and to move one that followed a changed date (follow_sources)."""

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 # placeholder → (what it is, the session's field or a function of the session)
 PLACEHOLDERS = {
     "year": (_("exam year"), lambda session: session.year),
-    "ce_year": (_("year of the continuing education required"), lambda session: session.year - 1),
+    "ce_year": (_("year of the continuing education required"), lambda session: session.ce_year),
     "registration_opens": (_("registration opens"), lambda session: session.registration_opens),
     "registration_closes": (_("registration closes"), lambda session: session.registration_closes),
     "payment_closes": (_("payment closes"), lambda session: session.payment_closes),

@@ -57,6 +57,8 @@ TICKET_FIGURES = [
     ("overdue", _("Requests overdue"), {"due": "overdue"}),
     ("escalated", _("Requests with the regional office"), {"status__exact": TicketStatus.ESCALATED}),
 ]
+# The figures shown in alarm colour when not zero (work late, candidates at risk, visits without a time).
+ALERTS = {"overdue", "undecided_before_close", "undecided_after_close", "displaced"}
 MY_FIGURE = ("mine", _("My open requests"), {"assignee": "mine_open"})
 
 
@@ -130,11 +132,11 @@ def office_figures(user, now=None):
     return {
         "session": session,
         "applications": [
-            {"key": key, "label": label, "count": apps[key], "link": _link(Application, params)}
+            {"key": key, "label": label, "count": apps[key], "link": _link(Application, params), "alert": key in ALERTS}
             for key, label, params in APPLICATION_FIGURES
         ],
         "tickets": [
-            {"key": key, "label": label, "count": tickets[key], "link": _link(Ticket, params)}
+            {"key": key, "label": label, "count": tickets[key], "link": _link(Ticket, params), "alert": key in ALERTS}
             for key, label, params in [*TICKET_FIGURES, MY_FIGURE]
         ],
         "ticket_statuses": [status.label for status in TICKET_STATUS_COLUMNS],
@@ -171,7 +173,7 @@ def visits(user, session, now):
     free = visit_figures.free_places(user, [moment for _label, moment in deadlines], now)
     return {
         "figures": [
-            {"key": key, "label": label, "count": counts[key], "link": _link(Booking, params)}
+            {"key": key, "label": label, "count": counts[key], "link": _link(Booking, params), "alert": key in ALERTS}
             for key, label, params in VISIT_FIGURES
         ],
         "free": [

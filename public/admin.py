@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.utils.translation import gettext as _
 
-from . import placeholders
+from applications import placeholders
+
 from .models import HelpEntry
 
 

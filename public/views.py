@@ -4,9 +4,9 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 
+from applications import placeholders
 from applications.models import ExamSession
 
-from . import placeholders
 from .models import HelpEntry
 
 
@@ -25,7 +25,7 @@ FORM_DOWNLOADS = {6: "certification-deletion", 19: "exemption"}
 
 
 def help_page(request):
-    """The published help entries, their date placeholders filled from the current session (public/placeholders.py)."""
+    """The published help entries, their date placeholders filled from the current session (applications)."""
     values = placeholders.session_values(ExamSession.objects.current(), get_language())
     entries = list(HelpEntry.objects.filter(published=True))
     for entry in entries:

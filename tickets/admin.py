@@ -27,7 +27,6 @@ from .models import (
     REFERENCE_PREFIX,
     CannedReply,
     DuplicatePayment,
-    FormTemplate,
     Kind,
     KindSetting,
     Ticket,
@@ -400,13 +399,11 @@ class TicketAdmin(ReadOnlyAdminMixin, CandidateColumnsMixin, OfficeScopedAdmin):
     def filled_form_view(self, request, object_id):
         """The request's downloadable form (tickets/documents.py) filled with it, in Chinese; scoped like the page."""
         ticket = self.get_object(request, unquote(object_id))  # another office's: 404
-        if ticket is None or ticket.kind not in documents.DOCUMENT_KINDS:
+        template = documents.template_for(ticket.kind) if ticket is not None else None
+        if template is None:
             raise Http404
         if not self.has_view_permission(request, ticket):
             raise PermissionDenied
-        template = FormTemplate.objects.filter(kind=ticket.kind).first()
-        if template is None:
-            raise Http404
         return documents.download(request, template, "zh-hans", session=ticket.session, ticket=ticket)
 
 
@@ -468,10 +465,9 @@ def list_arrivals(queryset):
 
 @admin.register(DuplicatePayment)
 class DuplicatePaymentAdmin(ReadOnlyAdminMixin, BackgroundImportMixin, ImportMixin, OfficeScopedAdmin):
-    """Rows come from the duplicate-payment list only (the import): read-only."""
-
-    """The system-screened duplicate-payment list (FAQ 18), imported by the regional office (read-only here).
-    Every matched row opens or updates the candidate's one refund request of the session."""
+    """The system-screened duplicate-payment list (FAQ 18), imported by the regional office; its rows come from the
+    import only (read-only here). Every matched row opens or updates the candidate's one refund request of the
+    session."""
 
     resource_classes = [DuplicatePaymentResource]
     import_template_name = "admin/tickets/duplicatepayment/import.html"

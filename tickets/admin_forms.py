@@ -3,6 +3,7 @@ view and download them (view_formtemplate); a text with a placeholder that does 
 list of those that do, and nothing saved is lost."""
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import path, reverse
@@ -108,7 +109,7 @@ class FormTemplateAdmin(admin.ModelAdmin):
     def download_view(self, request, object_id, language):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        template = FormTemplate.objects.filter(pk=object_id).first() if object_id.isdigit() else None
+        template = self.get_object(request, unquote(object_id))
         if template is None or language not in ("zh-hans", "en"):
             raise Http404
         return documents.download(request, template, language)

@@ -27,7 +27,7 @@ from applications import placeholders
 from applications.models import ExamSession
 from core.uploads import generated_attachment
 
-from .models import Kind
+from .models import FormTemplate, Kind
 
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 DOCUMENT_KINDS = (Kind.EXEMPTION, Kind.CERT_DELETION)
@@ -91,17 +91,21 @@ def unknown_placeholders(text):
     )
 
 
+def template_for(kind):
+    """The kind's downloadable form, or None (a kind without one, or its row deleted)."""
+    if kind not in DOCUMENT_KINDS:
+        return None
+    return FormTemplate.objects.filter(kind=kind).first()
+
+
 def help_text():
     """What staff read under each text field of the admin form."""
-    names = {
-        **{name: what for name, (what, _get) in placeholders.PLACEHOLDERS.items()},
-        **{name: what for name, (what, _get) in TICKET_PLACEHOLDERS.items()},
-    }
+    request_names = (f"{{{name}}}: {what}" for name, (what, _get) in TICKET_PLACEHOLDERS.items())
     return _(
         "Placeholders: %(placeholders)s. The request's details are filled in when a candidate downloads the form "
         "from the request's pages, and left blank otherwise. Fields: one per line; “label | text” puts the text in "
         "the cell to fill in."
-    ) % {"placeholders": "; ".join(f"{{{name}}}: {what}" for name, what in names.items())}
+    ) % {"placeholders": "; ".join([placeholders.help_text(), *request_names])}
 
 
 def values_for(session, language, ticket=None, blank=""):
@@ -199,7 +203,7 @@ def outline(template, session, language, ticket=None, directory_url=""):
     """What the form says, in order, as [(part, content)]: part is "title", "reference", "paragraph", "heading",
     "fields" or "office_fields" (content: [(label, text)]) or "signature". In English when asked for and the
     template has English texts, else Chinese. The DOCX and the admin's preview are made from it."""
-    english = (language or "").startswith("en") and template.has_english
+    english = template.in_english(language)
     with translation.override("en" if english else "zh-hans"):
         language = translation.get_language()
         values, cell_values = values_for(session, language, ticket, BLANK), values_for(session, language, ticket)
@@ -258,7 +262,7 @@ def render(template, session, language, ticket=None, directory_url=""):
 
 def filename(template, session, language):
     """The download's name: the form's title (its placeholders filled), in the language rendered."""
-    english = (language or "").startswith("en") and template.has_english
+    english = template.in_english(language)
     with translation.override("en" if english else "zh-hans"):
         values = values_for(session, translation.get_language())
         title = placeholders.fill(template.title_en if english else template.title_zh, values)
@@ -275,7 +279,7 @@ def download(request, template, language, session=None, ticket=None):
     """The form as a DOCX attachment, its placeholders filled from `session` (the current one by default)."""
     session = session if session is not None else ExamSession.objects.current()
     directory = request.build_absolute_uri(reverse("office-directory"))
-    english = language.startswith("en") and template.has_english
+    english = template.in_english(language)
     language = "en" if english else "zh-hans"
     data = render(template, session, language, ticket=ticket, directory_url=directory)
     ascii_name = ascii_filename(template, session).replace(".docx", "-en.docx" if english else ".docx")

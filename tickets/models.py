@@ -237,6 +237,11 @@ class Ticket(models.Model):
         return self.kind == Kind.REFUND and self.refund.source == Refund.Source.SCREENED_LIST
 
     @property
+    def awaits_screened_refund(self):
+        """A screened duplicate payment's refund, registered and not yet handled: the candidate files nothing."""
+        return self.status == Status.SUBMITTED and self.is_screened_refund
+
+    @property
     def is_overdue(self):
         return self.status in OPEN_STATUSES and self.due_at is not None and self.due_at < timezone.now()
 
@@ -885,6 +890,10 @@ class FormTemplate(models.Model):
     @property
     def has_english(self):
         return bool(self.title_en.strip() and self.applicant_fields_en.strip())
+
+    def in_english(self, language):
+        """Whether a download in `language` is the English translation (asked for, and there is one)."""
+        return (language or "").startswith("en") and self.has_english
 
     def texts(self, language):
         """{field: text} in `language` ("zh" or "en")."""

@@ -153,9 +153,7 @@ class VerifyForm(StepForm):
 
 
 class VerifyAndNoteForm(VerifyForm):
-    note = forms.CharField(
-        label=_("Note (kept in the history)"), widget=forms.Textarea(attrs={"rows": 3}), required=False
-    )
+    note = NoteForm.base_fields["note"]
 
 
 class VerifyAndResetForm(VerifyAndNoteForm):
@@ -171,12 +169,7 @@ class ResetAndCompleteForm(NoteForm):
 
 class VerifyAndEscalateForm(VerifyForm):
     note = EscalateForm.base_fields["note"]
-
-    def clean_note(self):
-        note = self.cleaned_data["note"].strip()
-        if not note:
-            raise ValidationError(_("This note is required."))
-        return note
+    clean_note = RequiredNoteForm.clean_note
 
 
 class AssignForm(StepForm):

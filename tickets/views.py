@@ -34,7 +34,6 @@ from . import documents
 from .forms import FORMS, TicketLookupForm, closed_problem, deadline_text
 from .models import (
     OPEN_STATUSES,
-    FormTemplate,
     InfoChange,
     Kind,
     PasswordReset,
@@ -153,15 +152,8 @@ def kind_overview(kind, session, now=None):
         "materials": materials(kind),
         "closed": closed,
         "after": AFTER_PASSWORD_RESET if kind == Kind.PASSWORD_RESET else None,
-        "form_template": form_template(kind),
+        "form_template": documents.template_for(kind),
     }
-
-
-def form_template(kind):
-    """The kind's downloadable form (tickets/documents.py), or None."""
-    if kind not in documents.DOCUMENT_KINDS:
-        return None
-    return FormTemplate.objects.filter(kind=kind).first()
 
 
 def requests_page(request):
@@ -238,7 +230,7 @@ def _ticket_context(ticket):
         "materials": materials(ticket.kind, ticket),
         "details": request_details(ticket),
         "after": AFTER_PASSWORD_RESET if ticket.kind == Kind.PASSWORD_RESET else None,
-        "form_template": form_template(ticket.kind),
+        "form_template": documents.template_for(ticket.kind),
     }
 
 
@@ -275,7 +267,7 @@ def print_form(request, token):
 
 def form_download(request, kind_slug):
     """The kind's form, filled with the current session's dates; in English when asked for and translated."""
-    template = form_template(_kind(kind_slug))
+    template = documents.template_for(_kind(kind_slug))
     if template is None:
         raise Http404
     return documents.download(request, template, _download_language(request))
@@ -285,7 +277,7 @@ def form_download(request, kind_slug):
 def ticket_form_download(request, token):
     """The form of a request, its fields filled with what the candidate sent (the private link's page only)."""
     ticket = _ticket(token)
-    template = form_template(ticket.kind)
+    template = documents.template_for(ticket.kind)
     if template is None:
         raise Http404
     return documents.download(request, template, _download_language(request), session=ticket.session, ticket=ticket)
