@@ -593,21 +593,6 @@ class Application(models.Model):
             # approved, unpaid ones; lapse and close) read their next chunk from here at any volume.
             models.Index(fields=["session", "status", "id"], name="application_session_status_id"),
             models.Index(fields=["candidate", "session"], name="application_candidate"),
-            # The dashboard's season progress: a session's submissions, decisions and payments per day, of one
-            # office or of all (issue 11). Index-only scans: the per-day counts and the SLA record (decided by the
-            # due time, median time to decision) read no table row.
-            models.Index(fields=["session", "office", "submitted_at"], name="application_session_submitted"),
-            models.Index(
-                fields=["session", "office", "decided_at"],
-                include=["submitted_at", "due_at"],
-                name="application_session_decided",
-                condition=models.Q(decided_at__isnull=False),
-            ),
-            models.Index(
-                fields=["session", "office", "paid_at"],
-                name="application_session_paid",
-                condition=models.Q(paid_at__isnull=False),
-            ),
         ]
 
     def __str__(self):
@@ -786,6 +771,7 @@ class Application(models.Model):
                 others = [] if new_candidate else None
                 application.run_checks(other_references=others)
                 application.save()
+                record_season_changes([(None, season_values(application))])
                 ApplicationEvent.objects.create(
                     application=application, at=now, actor="candidate", to_status=application.status
                 )
@@ -958,6 +944,156 @@ class ApplicationEvent(StatusHistory):
 
     def __str__(self):
         return f"{self.application_id}: {self.get_from_status_display()} → {self.get_to_status_display()}"
+
+
+# Season figures ------------------------------------------------------------------------------------------------
+# The dashboard's chart and SLA record (portal/dashboard.py) read these counters instead of counting a session's
+# applications (1,250,000 at national scale) on every page. What an application counts is one rule, season_tallies;
+# every write adds the tallies of the rows after it and takes away those before it (record_season_changes: the
+# transition engine after each write, Application.submit after the insert), and rebuild_season_figures sums them
+# over every application (the migration that made the tables, the bench's bulk-loaded data, a repair).
+
+SEASON_FIELDS = ("session_id", "office_id", "submitted_at", "decided_at", "paid_at", "due_at")
+
+
+class SeasonDay(models.Model):
+    """One office's submissions, decisions (of them, decided by the due time) and payments of one Beijing day of
+    a session."""
+
+    session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="+")
+    office = models.ForeignKey("offices.Office", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    submitted = models.IntegerField(default=0, db_default=0)
+    decided = models.IntegerField(default=0, db_default=0)
+    decided_in_time = models.IntegerField(default=0, db_default=0)
+    paid = models.IntegerField(default=0, db_default=0)
+
+    objects = OfficeScopedQuerySet.as_manager()  # the dashboard reads an office's with for_user
+    office_lookup = "office"
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "office", "day"], name="season_day_unique")]
+
+    def __str__(self):
+        return f"{self.session_id} {self.office_id} {self.day}"
+
+
+class DecisionTime(models.Model):
+    """How many of an office's decisions of a session took `tenths` tenths of an hour from submission (rounded):
+    the median time to decision is read from here, to the tenth of an hour the dashboard shows."""
+
+    session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="+")
+    office = models.ForeignKey("offices.Office", on_delete=models.CASCADE, related_name="+")
+    tenths = models.IntegerField()
+    count = models.IntegerField(default=0, db_default=0)
+
+    objects = OfficeScopedQuerySet.as_manager()  # the dashboard reads an office's with for_user
+    office_lookup = "office"
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "office", "tenths"], name="decision_time_unique")]
+
+    def __str__(self):
+        return f"{self.session_id} {self.office_id} {self.tenths}"
+
+
+def decision_tenths(submitted_at, decided_at):
+    """The time from submission to decision in tenths of an hour, rounded (never negative)."""
+    return max(0, round((decided_at - submitted_at).total_seconds() / 360))
+
+
+def season_tallies(row):
+    """What one application (a dict of SEASON_FIELDS) counts in its session's figures: [(model, key, counts)] —
+    its submission day, its decision day (decided by its due time or not) and decision time, its payment day."""
+    session, office = row["session_id"], row["office_id"]
+    submitted, decided, paid = row["submitted_at"], row["decided_at"], row["paid_at"]
+    tallies = [(SeasonDay, (session, office, _local_date(submitted)), {"submitted": 1})]
+    if decided is not None:
+        in_time = int(row["due_at"] is not None and decided <= row["due_at"])
+        tallies.append((SeasonDay, (session, office, _local_date(decided)), {"decided": 1, "decided_in_time": in_time}))
+        tallies.append((DecisionTime, (session, office, decision_tenths(submitted, decided)), {"count": 1}))
+    if paid is not None:
+        tallies.append((SeasonDay, (session, office, _local_date(paid)), {"paid": 1}))
+    return tallies
+
+
+# The counters' keys and counts, by model.
+SEASON_COUNTERS = {
+    SeasonDay: (("session_id", "office_id", "day"), ("submitted", "decided", "decided_in_time", "paid")),
+    DecisionTime: (("session_id", "office_id", "tenths"), ("count",)),
+}
+
+
+def sum_tallies(changes):
+    """{model: {key: {count: n}}}: the tallies of the rows after minus those of the rows before, for `changes`
+    [(before, after)] (None: no row); counts that do not move are left out."""
+    total = {model: {} for model in SEASON_COUNTERS}
+    for before, after in changes:
+        for sign, row in ((-1, before), (1, after)):
+            for model, key, counts in season_tallies(row) if row is not None else ():
+                into = total[model].setdefault(key, {})
+                for name, n in counts.items():
+                    into[name] = into.get(name, 0) + sign * n
+    return {
+        model: {key: moved for key, counts in rows.items() if (moved := {n: v for n, v in counts.items() if v})}
+        for model, rows in total.items()
+    }
+
+
+def season_values(application, before=None):
+    """The SEASON_FIELDS of an application, with the values of `before` ({field: value}) in place of its own."""
+    before = before or {}
+    return {name: before.get(name, getattr(application, name)) for name in SEASON_FIELDS}
+
+
+def record_season_changes(changes):
+    """Bring the season counters up to date with rows written in this transaction: `changes` is [(before, after)],
+    each a dict of SEASON_FIELDS or None (a new row has no before)."""
+    from core.bulk_update import add_counts
+
+    for model, rows in sum_tallies(changes).items():
+        add_counts(model, SEASON_COUNTERS[model][0], list(rows.items()))
+
+
+def counted_season_figures(sessions):
+    """The counters as the applications of `sessions` say they should be: {model: {key: {count: n}}}."""
+    rows = Application.objects.filter(session__in=sessions).values(*SEASON_FIELDS).order_by()
+    return sum_tallies((None, row) for row in rows.iterator(chunk_size=10_000))
+
+
+def stored_season_figures(sessions):
+    """The counters as stored for `sessions`, in the shape of counted_season_figures (zero counts left out)."""
+    stored = {}
+    for model, (keys, counts) in SEASON_COUNTERS.items():
+        rows = model.objects.filter(session__in=sessions).values_list(*keys, *counts)
+        stored[model] = {
+            row[: len(keys)]: moved
+            for row in rows
+            if (moved := {name: n for name, n in zip(counts, row[len(keys) :], strict=True) if n})
+        }
+    return stored
+
+
+def rebuild_season_figures(sessions=None):
+    """Count the season figures of `sessions` (all by default) again from their applications. The counter tables
+    are locked against writes meanwhile (PostgreSQL): a change committed before is counted here, one committed
+    after adds its own tallies to the rebuilt counters. Returns the number of counter rows."""
+    from django.db import connection
+
+    sessions = ExamSession.objects.all() if sessions is None else sessions
+    written = 0
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in SEASON_COUNTERS)
+            with connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
+        for model in SEASON_COUNTERS:
+            model.objects.filter(session__in=sessions).delete()
+        for model, rows in counted_season_figures(sessions).items():
+            keys = SEASON_COUNTERS[model][0]
+            made = [model(**dict(zip(keys, key, strict=True)), **counts) for key, counts in rows.items()]
+            written += len(model.objects.bulk_create(made, batch_size=5000))
+    return written
 
 
 class PaymentQuerySet(OfficeScopedQuerySet):

@@ -16,9 +16,22 @@ from core.transitions import Guard, Transition
 from notifications.workflow import OutboxWorkflow
 
 from . import bulk
-from .models import FLAG_FIELDS, OPEN_STATUSES, TRANSITIONS, Application, ApplicationEvent, RejectionReason, Status
+from .models import (
+    FLAG_FIELDS,
+    OPEN_STATUSES,
+    TRANSITIONS,
+    Application,
+    ApplicationEvent,
+    RejectionReason,
+    Status,
+    record_season_changes,
+    season_values,
+)
 
 REVIEW = "applications.review_application"
+# The fields of the season counters that a transition may change, and those the lean loads below must read.
+SEASON_CHANGES = {"submitted_at", "decided_at", "paid_at", "due_at"}
+SEASON_LOAD = ("session", "office", *sorted(SEASON_CHANGES))
 
 
 # Preconditions -------------------------------------------------------------------------------------------------
@@ -296,14 +309,12 @@ class ApplicationWorkflow(OutboxWorkflow):
     def load(self, pks, transition):
         if transition.name == "move-due":
             # A reschedule moves thousands of due times: what due_from and the history note need, no more.
-            fields = ("pk", "status", "reference", "session", "review_started_at", "submitted_at", "due_at")
-            applications = list(
-                Application.objects.filter(pk__in=pks).select_related("session").only(*fields, "escalated_at")
-            )
+            fields = ("pk", "status", "reference", "review_started_at", "escalated_at", *SEASON_LOAD)
+            applications = list(Application.objects.filter(pk__in=pks).select_related("session").only(*fields))
             return sorted(applications, key=lambda application: application.pk)
         if transition.name in ("close", "lapse", "pay"):
             # The sweeps and the payment import need the status and what the emails show, not the checks.
-            fields = ("pk", "status", "reference", "paid_at", "payment_code")
+            fields = ("pk", "status", "reference", "payment_code", *SEASON_LOAD)
             return list(Application.objects.filter(pk__in=pks).only(*fields).order_by("pk"))
         applications = super().load(pks, transition)
         if transition.name.startswith("reopen-") and transition.name != "reopen-lapsed":
@@ -315,6 +326,14 @@ class ApplicationWorkflow(OutboxWorkflow):
             for application in applications:
                 application._other_references = others.get(application.pk, [])
         return applications
+
+    def written(self, records, before):
+        """The season counters follow the submission, decision, payment and due times a transition wrote."""
+        moved = [record for record in records if before[record.pk].keys() & SEASON_CHANGES]
+        if moved:
+            record_season_changes(
+                [(season_values(record, before[record.pk]), season_values(record)) for record in moved]
+            )
 
     escalation_template = "applications/email/escalation"
     escalation_key = "escalation"

@@ -49,3 +49,37 @@ def update_many(objs, fields, batch_size=BATCH):
             )
             updated += cursor.rowcount
     return updated
+
+
+def add_counts(model, keys, rows):
+    """Add `rows` ([(key values, {count field: n})]) to the counters of `model`, whose unique constraint is the
+    fields `keys`: one INSERT … ON CONFLICT DO UPDATE SET n = n + EXCLUDED.n (PostgreSQL, and SQLite for
+    `make run`). A missing counter row starts at zero. The rows are written in key order, so that transactions
+    adding to the same counters lock them in the same order (no deadlock)."""
+    rows = sorted(rows, key=lambda row: row[0])
+    if not rows:
+        return
+    using = router.db_for_write(model)
+    connection = connections[using]
+    meta, quote = model._meta, connection.ops.quote_name
+    key_fields = [meta.get_field(name) for name in keys]
+    counts = sorted({name for _key, values in rows for name in values})
+    count_columns = [quote(meta.get_field(name).column) for name in counts]
+    columns = [quote(field.column) for field in key_fields] + count_columns
+    table = quote(meta.db_table)
+    updates = ", ".join(f"{column} = {table}.{column} + EXCLUDED.{column}" for column in count_columns)
+    row_sql = f"({', '.join(['%s'] * len(columns))})"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), BATCH):
+            batch = rows[start : start + BATCH]
+            params = []
+            for key, values in batch:
+                params += [
+                    field.get_db_prep_save(value, connection) for field, value in zip(key_fields, key, strict=True)
+                ]
+                params += [values.get(name, 0) for name in counts]
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row_sql] * len(batch))} "  # noqa: S608
+                f"ON CONFLICT ({', '.join(columns[: len(key_fields)])}) DO UPDATE SET {updates}",
+                params,
+            )

@@ -262,6 +262,12 @@ class Workflow:
             outcome.emails += self.email(transition, records, act) or 0
         outcome.done += records
         outcome.overridden += [(record, overridden[record.pk]) for record in records if record.pk in overridden]
+        # Last in the transaction: counters that other writers add to are locked for the shortest time.
+        self.written(records, old)
+
+    def written(self, records, before):
+        """After a transition's rows are written: `before` is {pk: {field: value before}} of the changed fields
+        (a workflow keeps what it derives from its rows here, e.g. the applications' season counters)."""
 
     def _write(self, records, changes):
         """One UPDATE when every row gets the same values, else one UPDATE … FROM VALUES per field set."""

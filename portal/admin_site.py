@@ -60,12 +60,13 @@ class PortalAdminSite(admin.AdminSite):
 
         today = timezone.localdate()
         now = timezone.now()
+        work = dashboard.open_work(request.user, now)  # today's work of each office: the figures and the table
         context = {
             "unknown_calendar_years": unknown_years(years_to_check(today)),
-            "figures": dashboard.office_figures(request.user, now),
+            "figures": dashboard.office_figures(request.user, now, work),
             "season": dashboard.season_figures(request.user, now),
             "regional": (
-                dashboard.regional_table(request.user, now, request.GET.get("o"))
+                dashboard.regional_table(request.user, now, request.GET.get("o"), work)
                 if request.user.sees_all_offices
                 else None
             ),

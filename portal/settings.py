@@ -238,8 +238,6 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     # Every deadline job is an idempotent sweep: running it each minute catches up after downtime.
     "run-sweeps": {"task": "portal.tasks.run_sweeps", "schedule": 60.0},
-    # Not a sweep either: the dashboard's season figures computed ahead for every office and the region.
-    "refresh-dashboard": {"task": "portal.tasks.refresh_dashboard", "schedule": 60.0},
     # Not a sweep: a digest belongs to the start of a working day (CELERY_TIMEZONE is Beijing time). Running it
     # again the same day sends nothing more; by hand: `celery -A portal call portal.tasks.send_staff_digests`.
     "staff-digest": {"task": "portal.tasks.send_staff_digests", "schedule": crontab(hour=8, minute=30)},

@@ -17,14 +17,6 @@ def send_staff_digests():
 
 
 @shared_task
-def refresh_dashboard():
-    """The dashboard's season figures of every scope into the cache, each minute (CELERY_BEAT_SCHEDULE)."""
-    from . import dashboard
-
-    return dashboard.refresh_season_figures(timezone.now())
-
-
-@shared_task
 def run_sweep(path):
     """One sweep alone, as of now, e.g. by hand:
     `celery -A portal call portal.tasks.run_sweep --args '["tickets.sweeps.expire_unverified_tickets"]'`."""

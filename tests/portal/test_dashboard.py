@@ -122,31 +122,49 @@ def test_query_count_does_not_depend_on_the_office(demo, client):
 
 
 @pytest.mark.parametrize("username", USERS)
-def test_beat_computes_the_season_figures_ahead_the_page_reads_them(demo, client, username):
-    """The season figures of every office and of the region are computed by beat's task each minute, the same
-    figures as the page computes itself when they are not there, and the page then runs none of their queries."""
-    from django.conf import settings
-    from django.core.cache import cache
+def test_season_figures_are_the_counts_of_the_rows(demo, username):
+    """Read from the counters, the season figures equal what the user's applications of the session say, counted
+    here from the rows: per day, the SLA share, and the median time to decision to the tenth of an hour."""
+    from applications.models import Application, ExamSession
 
-    from portal.tasks import refresh_dashboard
-
-    assert settings.CELERY_BEAT_SCHEDULE["refresh-dashboard"] == {
-        "task": "portal.tasks.refresh_dashboard",
-        "schedule": 60.0,
-    }
     user = User.objects.get(username=username)
-    client.force_login(user)
-    cache.clear()
-    with CaptureQueriesContext(connection) as computing:
-        assert client.get("/admin/").status_code == 200
-    computed = dashboard.season_figures(user)
-    cache.clear()
+    session = ExamSession.objects.current()
+    rows = list(
+        Application.objects.for_user(user)
+        .filter(session=session)
+        .values_list("submitted_at", "decided_at", "paid_at", "due_at")
+    )
+    season = dashboard.season_figures(user)
 
-    assert refresh_dashboard() == "season figures of 16 scopes refreshed"  # each of the 15 offices, and all
-    assert dashboard.season_figures(user) == computed
-    with CaptureQueriesContext(connection) as reading:
-        assert client.get("/admin/").status_code == 200
-    assert len(reading) == len(computing) - 4  # the per-day and SLA queries
+    def day(moment):
+        return timezone.localtime(moment, BEIJING).date()
+
+    for index, series in enumerate(("submitted", "decided", "paid")):
+        for shown in season["days"]:
+            expected = sum(1 for row in rows if row[index] is not None and day(row[index]) == shown["day"])
+            assert shown[series] == expected, (series, shown["day"])
+    decided = [(submitted, at, due) for submitted, at, _paid, due in rows if at is not None]
+    in_time = sum(1 for _submitted, at, due in decided if due is not None and at <= due)
+    assert season["decided"] == len(decided) > 0
+    assert season["in_time_percent"] == round(100 * in_time / len(decided))
+    hours = sorted((at - submitted).total_seconds() / 3600 for submitted, at, _due in decided)
+    middle = (hours[(len(hours) - 1) // 2] + hours[len(hours) // 2]) / 2
+    assert abs(season["median_hours"] - middle) <= 0.1
+
+
+def test_season_figures_read_two_small_queries_at_any_volume(demo, django_assert_num_queries):
+    """The per-day rows and the decision times of the counters, one query each (and the current session)."""
+    user = User.objects.get(username="regional_admin")
+    with django_assert_num_queries(3):
+        dashboard.season_figures(user)
+
+
+def test_median_of_counted_decision_times():
+    assert dashboard.median_tenths([]) is None
+    assert dashboard.median_tenths([(12, 1)]) == 12
+    assert dashboard.median_tenths([(10, 1), (30, 1)]) == 20  # the mean of the two middle ones
+    assert dashboard.median_tenths([(5, 2), (7, 1), (40, 1)]) == 6
+    assert dashboard.median_tenths([(5, 3), (7, 1), (40, 1)]) == 5
 
 
 def test_regional_table_sorts_and_downloads(demo, client):

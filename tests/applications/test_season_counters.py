@@ -1,0 +1,91 @@
+"""The dashboard's season counters (applications.models.SeasonDay, DecisionTime): every way an application is
+written keeps them equal to what the rows say, counted again here from the rows (counted_season_figures)."""
+
+import datetime
+
+import pytest
+
+from applications.models import (
+    Application,
+    DecisionTime,
+    ExamSession,
+    RejectionReason,
+    SeasonDay,
+    counted_season_figures,
+    rebuild_season_figures,
+    stored_season_figures,
+)
+from applications.workflow import APPLICATIONS
+from core.transitions import Act
+from offices.workdays import BEIJING
+from tests.factories import approve, submit_application
+
+pytestmark = pytest.mark.django_db
+
+
+def at(day, hour):
+    return datetime.datetime(2024, 6, day, hour, tzinfo=BEIJING)
+
+
+def counters_agree():
+    sessions = ExamSession.objects.all()
+    stored = stored_season_figures(sessions)
+    assert stored == counted_season_figures(sessions)
+    return stored
+
+
+def day_row(application, day):
+    return SeasonDay.objects.get(session=application.session, office=application.office, day=day)
+
+
+def test_every_write_keeps_the_counters(session_2024, urumqi, kashgar, reviewer_urumqi, during_the_2024_session):
+    first = submit_application(session_2024, urumqi, now=at(20, 9))
+    second = submit_application(session_2024, urumqi, now=at(20, 10), identity_changes={"name": "李四"})
+    third = submit_application(session_2024, kashgar, now=at(21, 11), identity_changes={"name": "王五"})
+    stored = counters_agree()
+    assert day_row(first, datetime.date(2024, 6, 20)).submitted == 2
+    assert day_row(third, datetime.date(2024, 6, 21)).submitted == 1
+
+    approve(first, reviewer_urumqi, now=at(20, 15))  # six hours: 60 tenths of an hour, by its due time
+    assert DecisionTime.objects.get(office=urumqi, tenths=60).count == 1
+    assert day_row(first, datetime.date(2024, 6, 20)).decided_in_time == 1
+    first.mark_paid(at(22, 8), "P-1", now=at(22, 9))
+    assert day_row(first, datetime.date(2024, 6, 22)).paid == 1
+
+    # Returned and resubmitted two days later: the submission now counts on the day of the resubmission.
+    second.return_for_correction(reviewer_urumqi, "请补充社保证明", now=at(20, 16))
+    second.resubmit(now=at(22, 10))
+    assert day_row(second, datetime.date(2024, 6, 20)).submitted == 1
+    assert day_row(second, datetime.date(2024, 6, 22)).submitted == 1
+    second.reject(reviewer_urumqi, RejectionReason.WORK_YEARS, now=at(27, 10))  # after its due time
+    assert second.due_at < second.decided_at
+    assert day_row(second, datetime.date(2024, 6, 27)).decided == 1
+    assert day_row(second, datetime.date(2024, 6, 27)).decided_in_time == 0
+
+    # A batch and a system run of the engine (the reschedule's due times) keep them too.
+    APPLICATIONS.run("move-due", Application.objects.filter(pk=third.pk), Act(actor="system", data={"because": "t"}))
+    counters_agree()
+    Application.objects.filter(pk=third.pk).update(verified_insured_months=third.claimed_insured_months)
+    outcome = APPLICATIONS.run("approve", Application.objects.filter(pk=third.pk), Act(by=reviewer_urumqi))
+    assert outcome.done and not outcome.refused
+    after = counters_agree()
+    assert after != stored
+
+
+def test_a_refused_transition_counts_nothing(session_2024, urumqi, reviewer_urumqi, during_the_2024_session):
+    application = submit_application(session_2024, urumqi, now=at(20, 9))
+    before = counters_agree()
+    outcome = APPLICATIONS.run("approve", Application.objects.filter(pk=application.pk), Act(by=reviewer_urumqi))
+    assert outcome.refused  # months not verified: a batch never overrides
+    assert counters_agree() == before
+
+
+def test_rebuild_repairs_counters_and_changes_nothing_when_right(session_2024, urumqi, during_the_2024_session):
+    application = submit_application(session_2024, urumqi, now=at(20, 9))
+    right = counters_agree()
+    assert rebuild_season_figures() > 0
+    assert counters_agree() == right
+    SeasonDay.objects.filter(session=application.session).update(submitted=99)
+    assert stored_season_figures(ExamSession.objects.all()) != right
+    rebuild_season_figures(ExamSession.objects.filter(pk=session_2024.pk))
+    assert counters_agree() == right
