@@ -771,7 +771,7 @@ class Application(models.Model):
                 others = [] if new_candidate else None
                 application.run_checks(other_references=others)
                 application.save()
-                record_season_changes([(None, season_values(application))])
+                record_counter_changes([(None, counter_values(application))])
                 ApplicationEvent.objects.create(
                     application=application, at=now, actor="candidate", to_status=application.status
                 )
@@ -946,14 +946,26 @@ class ApplicationEvent(StatusHistory):
         return f"{self.application_id}: {self.get_from_status_display()} → {self.get_to_status_display()}"
 
 
-# Season figures ------------------------------------------------------------------------------------------------
-# The dashboard's chart and SLA record (portal/dashboard.py) read these counters instead of counting a session's
-# applications (1,250,000 at national scale) on every page. What an application counts is one rule, season_tallies;
-# every write adds the tallies of the rows after it and takes away those before it (record_season_changes: the
-# transition engine after each write, Application.submit after the insert), and rebuild_season_figures sums them
-# over every application (the migration that made the tables, the bench's bulk-loaded data, a repair).
+# Dashboard counters ---------------------------------------------------------------------------------------------
+# The dashboard (portal/dashboard.py) reads these counters instead of counting a session's applications (1,250,000
+# at national scale) on every page: the season's chart and SLA record, and today's work. What one application counts
+# is one rule, tallies; every write adds the tallies of the rows after it and takes away those before it
+# (record_counter_changes: Application.submit after the insert, the transition engine after each write,
+# ApplicationWorkflow.written), and rebuild_counters sums them over the applications (the migration that made the
+# tables, the bench's bulk-loaded data, a repair: `manage.py rebuild_counters`).
 
-SEASON_FIELDS = ("session_id", "office_id", "submitted_at", "decided_at", "paid_at", "due_at")
+COUNTER_FIELDS = ("session_id", "office_id", "status", "submitted_at", "decided_at", "paid_at", "due_at")
+# The statuses of today's work: open for review, and approved (unpaid while payment closes).
+WORK_STATUSES = (*OPEN_STATUSES, Status.APPROVED)
+# The due hour of a counted application without a due time (or whose due time no longer matters, approved): later
+# than any moment, as "no due time" is in the dashboard's conditions (never overdue, never due today, not before a
+# boundary).
+NO_DUE_HOUR = datetime.datetime(9999, 1, 1, tzinfo=datetime.UTC)
+
+
+def due_hour(moment):
+    """The start of the hour of `moment` (hours are whole in Beijing time too: UTC+8)."""
+    return moment.replace(minute=0, second=0, microsecond=0)
 
 
 class SeasonDay(models.Model):
@@ -987,7 +999,7 @@ class DecisionTime(models.Model):
     tenths = models.IntegerField()
     count = models.IntegerField(default=0, db_default=0)
 
-    objects = OfficeScopedQuerySet.as_manager()  # the dashboard reads an office's with for_user
+    objects = OfficeScopedQuerySet.as_manager()
     office_lookup = "office"
 
     class Meta:
@@ -997,40 +1009,67 @@ class DecisionTime(models.Model):
         return f"{self.session_id} {self.office_id} {self.tenths}"
 
 
+class WorkHour(models.Model):
+    """How many of an office's applications of a session are in `status` (one of WORK_STATUSES) with their review
+    due within the hour from `due_hour` (NO_DUE_HOUR: no due time): today's work is summed from here."""
+
+    session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="+")
+    office = models.ForeignKey("offices.Office", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=20, choices=Status.choices)
+    due_hour = models.DateTimeField()
+    count = models.IntegerField(default=0, db_default=0)
+
+    objects = OfficeScopedQuerySet.as_manager()
+    office_lookup = "office"
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "office", "status", "due_hour"], name="work_hour_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.session_id} {self.office_id} {self.status} {self.due_hour}"
+
+
 def decision_tenths(submitted_at, decided_at):
     """The time from submission to decision in tenths of an hour, rounded (never negative)."""
     return max(0, round((decided_at - submitted_at).total_seconds() / 360))
 
 
-def season_tallies(row):
-    """What one application (a dict of SEASON_FIELDS) counts in its session's figures: [(model, key, counts)] —
-    its submission day, its decision day (decided by its due time or not) and decision time, its payment day."""
-    session, office = row["session_id"], row["office_id"]
-    submitted, decided, paid = row["submitted_at"], row["decided_at"], row["paid_at"]
-    tallies = [(SeasonDay, (session, office, _local_date(submitted)), {"submitted": 1})]
+def tallies(row):
+    """What one application (a dict of COUNTER_FIELDS) counts: [(model, key, counts)] — its submission day, its
+    decision day (decided by its due time or not) and decision time, its payment day, and while it is work of
+    today's (WORK_STATUSES) its status and due hour."""
+    session, office, status = row["session_id"], row["office_id"], row["status"]
+    submitted, decided, paid, due = row["submitted_at"], row["decided_at"], row["paid_at"], row["due_at"]
+    counted = [(SeasonDay, (session, office, _local_date(submitted)), {"submitted": 1})]
     if decided is not None:
-        in_time = int(row["due_at"] is not None and decided <= row["due_at"])
-        tallies.append((SeasonDay, (session, office, _local_date(decided)), {"decided": 1, "decided_in_time": in_time}))
-        tallies.append((DecisionTime, (session, office, decision_tenths(submitted, decided)), {"count": 1}))
+        in_time = int(due is not None and decided <= due)
+        counted.append((SeasonDay, (session, office, _local_date(decided)), {"decided": 1, "decided_in_time": in_time}))
+        counted.append((DecisionTime, (session, office, decision_tenths(submitted, decided)), {"count": 1}))
     if paid is not None:
-        tallies.append((SeasonDay, (session, office, _local_date(paid)), {"paid": 1}))
-    return tallies
+        counted.append((SeasonDay, (session, office, _local_date(paid)), {"paid": 1}))
+    if status in WORK_STATUSES:
+        hour = due_hour(due) if due is not None and status in OPEN_STATUSES else NO_DUE_HOUR
+        counted.append((WorkHour, (session, office, status, hour), {"count": 1}))
+    return counted
 
 
 # The counters' keys and counts, by model.
-SEASON_COUNTERS = {
+COUNTERS = {
     SeasonDay: (("session_id", "office_id", "day"), ("submitted", "decided", "decided_in_time", "paid")),
     DecisionTime: (("session_id", "office_id", "tenths"), ("count",)),
+    WorkHour: (("session_id", "office_id", "status", "due_hour"), ("count",)),
 }
 
 
 def sum_tallies(changes):
     """{model: {key: {count: n}}}: the tallies of the rows after minus those of the rows before, for `changes`
     [(before, after)] (None: no row); counts that do not move are left out."""
-    total = {model: {} for model in SEASON_COUNTERS}
+    total = {model: {} for model in COUNTERS}
     for before, after in changes:
         for sign, row in ((-1, before), (1, after)):
-            for model, key, counts in season_tallies(row) if row is not None else ():
+            for model, key, counts in tallies(row) if row is not None else ():
                 into = total[model].setdefault(key, {})
                 for name, n in counts.items():
                     into[name] = into.get(name, 0) + sign * n
@@ -1040,31 +1079,31 @@ def sum_tallies(changes):
     }
 
 
-def season_values(application, before=None):
-    """The SEASON_FIELDS of an application, with the values of `before` ({field: value}) in place of its own."""
+def counter_values(application, before=None):
+    """The COUNTER_FIELDS of an application, with the values of `before` ({field: value}) in place of its own."""
     before = before or {}
-    return {name: before.get(name, getattr(application, name)) for name in SEASON_FIELDS}
+    return {name: before.get(name, getattr(application, name)) for name in COUNTER_FIELDS}
 
 
-def record_season_changes(changes):
-    """Bring the season counters up to date with rows written in this transaction: `changes` is [(before, after)],
-    each a dict of SEASON_FIELDS or None (a new row has no before)."""
+def record_counter_changes(changes):
+    """Bring the counters up to date with rows written in this transaction: `changes` is [(before, after)], each a
+    dict of COUNTER_FIELDS or None (a new row has no before)."""
     from core.bulk_update import add_counts
 
     for model, rows in sum_tallies(changes).items():
-        add_counts(model, SEASON_COUNTERS[model][0], list(rows.items()))
+        add_counts(model, COUNTERS[model][0], list(rows.items()))
 
 
-def counted_season_figures(sessions):
+def counted_figures(sessions):
     """The counters as the applications of `sessions` say they should be: {model: {key: {count: n}}}."""
-    rows = Application.objects.filter(session__in=sessions).values(*SEASON_FIELDS).order_by()
+    rows = Application.objects.filter(session__in=sessions).values(*COUNTER_FIELDS).order_by()
     return sum_tallies((None, row) for row in rows.iterator(chunk_size=10_000))
 
 
-def stored_season_figures(sessions):
-    """The counters as stored for `sessions`, in the shape of counted_season_figures (zero counts left out)."""
+def stored_figures(sessions):
+    """The counters as stored for `sessions`, in the shape of counted_figures (zero counts left out)."""
     stored = {}
-    for model, (keys, counts) in SEASON_COUNTERS.items():
+    for model, (keys, counts) in COUNTERS.items():
         rows = model.objects.filter(session__in=sessions).values_list(*keys, *counts)
         stored[model] = {
             row[: len(keys)]: moved
@@ -1074,23 +1113,23 @@ def stored_season_figures(sessions):
     return stored
 
 
-def rebuild_season_figures(sessions=None):
-    """Count the season figures of `sessions` (all by default) again from their applications. The counter tables
-    are locked against writes meanwhile (PostgreSQL): a change committed before is counted here, one committed
-    after adds its own tallies to the rebuilt counters. Returns the number of counter rows."""
+def rebuild_counters(sessions=None):
+    """Count the counters of `sessions` (all by default) again from their applications. The counter tables are
+    locked against writes meanwhile (PostgreSQL): a change committed before is counted here, one committed after
+    adds its own tallies to the rebuilt counters. Returns the number of counter rows."""
     from django.db import connection
 
     sessions = ExamSession.objects.all() if sessions is None else sessions
     written = 0
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in SEASON_COUNTERS)
+            tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in COUNTERS)
             with connection.cursor() as cursor:
                 cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
-        for model in SEASON_COUNTERS:
+        for model in COUNTERS:
             model.objects.filter(session__in=sessions).delete()
-        for model, rows in counted_season_figures(sessions).items():
-            keys = SEASON_COUNTERS[model][0]
+        for model, rows in counted_figures(sessions).items():
+            keys = COUNTERS[model][0]
             made = [model(**dict(zip(keys, key, strict=True)), **counts) for key, counts in rows.items()]
             written += len(model.objects.bulk_create(made, batch_size=5000))
     return written

@@ -24,14 +24,14 @@ from .models import (
     ApplicationEvent,
     RejectionReason,
     Status,
-    record_season_changes,
-    season_values,
+    counter_values,
+    record_counter_changes,
 )
 
 REVIEW = "applications.review_application"
-# The fields of the season counters that a transition may change, and those the lean loads below must read.
-SEASON_CHANGES = {"submitted_at", "decided_at", "paid_at", "due_at"}
-SEASON_LOAD = ("session", "office", *sorted(SEASON_CHANGES))
+# The fields of the dashboard's counters that a transition may change, and those the lean loads below must read.
+COUNTED_CHANGES = {"status", "submitted_at", "decided_at", "paid_at", "due_at"}
+COUNTED_LOAD = ("session", "office", *sorted(COUNTED_CHANGES))
 
 
 # Preconditions -------------------------------------------------------------------------------------------------
@@ -309,12 +309,12 @@ class ApplicationWorkflow(OutboxWorkflow):
     def load(self, pks, transition):
         if transition.name == "move-due":
             # A reschedule moves thousands of due times: what due_from and the history note need, no more.
-            fields = ("pk", "status", "reference", "review_started_at", "escalated_at", *SEASON_LOAD)
+            fields = ("pk", "status", "reference", "review_started_at", "escalated_at", *COUNTED_LOAD)
             applications = list(Application.objects.filter(pk__in=pks).select_related("session").only(*fields))
             return sorted(applications, key=lambda application: application.pk)
         if transition.name in ("close", "lapse", "pay"):
             # The sweeps and the payment import need the status and what the emails show, not the checks.
-            fields = ("pk", "status", "reference", "payment_code", *SEASON_LOAD)
+            fields = ("pk", "status", "reference", "payment_code", *COUNTED_LOAD)
             return list(Application.objects.filter(pk__in=pks).only(*fields).order_by("pk"))
         applications = super().load(pks, transition)
         if transition.name.startswith("reopen-") and transition.name != "reopen-lapsed":
@@ -328,12 +328,11 @@ class ApplicationWorkflow(OutboxWorkflow):
         return applications
 
     def written(self, records, before):
-        """The season counters follow the submission, decision, payment and due times a transition wrote."""
-        moved = [record for record in records if before[record.pk].keys() & SEASON_CHANGES]
+        """The dashboard's counters follow the status, submission, decision, payment and due times written."""
+        moved = [record for record in records if before[record.pk].keys() & COUNTED_CHANGES]
         if moved:
-            record_season_changes(
-                [(season_values(record, before[record.pk]), season_values(record)) for record in moved]
-            )
+            changes = [(counter_values(record, before[record.pk]), counter_values(record)) for record in moved]
+            record_counter_changes(changes)
 
     escalation_template = "applications/email/escalation"
     escalation_key = "escalation"

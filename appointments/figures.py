@@ -54,10 +54,15 @@ def free_places(user, deadlines, now):
         for day in days:
             if (office_id, day) in closed:
                 continue
-            for start in counter_settings.starts_on(day):
-                if start <= now:
-                    continue
-                for deadline in deadlines:
-                    if start + length <= deadline:
-                        places[deadline] += counter_settings.counters
+            starts = counter_settings.starts_on(day)
+            if not starts:
+                continue
+            # Most days lie wholly between now and every deadline: their slots count without looking at each one.
+            whole = starts[0] > now
+            for deadline in deadlines:
+                if whole and starts[-1] + length <= deadline:
+                    places[deadline] += len(starts) * counter_settings.counters
+                else:
+                    ahead = sum(1 for start in starts if now < start and start + length <= deadline)
+                    places[deadline] += ahead * counter_settings.counters
     return {deadline: max(places[deadline] - (booked[f"d{i}"] or 0), 0) for i, deadline in enumerate(deadlines)}

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
-from applications.models import Application, ApplicationEvent, Candidate, ExamSession, rebuild_season_figures
+from applications.models import Application, ApplicationEvent, Candidate, ExamSession, rebuild_counters
 from core.id_numbers import check_digit
 from core.references import ALPHABET, BODY_LENGTH, _check_character
 from notifications.models import OutboxMessage
@@ -366,10 +366,10 @@ def generate(scale, now):
     )
     n_events = event_id
     events.clear()
-    # The rows were copied in bulk, past the engine: the dashboard's season counters are counted from them.
+    # The rows were copied in bulk, past the engine: the dashboard counters are counted from them.
     started = time.monotonic()
-    rebuild_season_figures()
-    log(f"season counters in {time.monotonic() - started:.1f} s")
+    rebuild_counters()
+    log(f"dashboard counters in {time.monotonic() - started:.1f} s")
 
     meta.update(generate_tickets(config["tickets"], sessions, n_candidates, reviewers, regional_ids, now, rng))
     generate_outbox(config["outbox"], outbox_seed, now, rng)

@@ -1,22 +1,35 @@
-"""The admin index's dashboard (issue 11): every figure is a COUNT over the rows the user may see.
+"""The admin index's dashboard (issue 11): every figure counts the rows the user may see (`for_user`, the one
+office-scoping method), and links to the changelist that lists exactly those rows (the test compares both counts
+for every figure). The number of queries does not depend on the volume.
 
-Each figure is a conditional COUNT over `for_user(user)` (the one office-scoping method), in one aggregate query
-per model: the number of queries does not depend on the office's size. The figure's `filter_query` is the
-changelist query string that lists exactly those rows (the test compares both counts for every figure).
-The season figures (per day, SLA record) are read from counters that every write of an application keeps.
+The applications' figures are read from counters that every write of an application keeps (applications.models:
+WorkHour for today's work, SeasonDay and DecisionTime for the season), with only the applications due in an hour
+that a figure's time boundary cuts (now, for "overdue") counted live; the requests' are conditional COUNTs in one
+aggregate query over a covering index of the open requests.
 """
 
 import datetime
+import functools
 from urllib.parse import urlencode
 
 from django.db.models import Count, Q, Sum
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from applications import models as application_rows
-from applications.models import NO_ROWS, OPEN_STATUSES, Application, DecisionTime, ExamSession, SeasonDay, Status
+from applications.models import (
+    NO_ROWS,
+    OPEN_STATUSES,
+    Application,
+    DecisionTime,
+    ExamSession,
+    SeasonDay,
+    Status,
+    WorkHour,
+    due_hour,
+)
 from appointments import figures as visit_figures
 from offices import workdays
 from offices.models import Office
@@ -24,13 +37,6 @@ from tickets import models as ticket_rows
 from tickets.models import OPEN_STATUSES as TICKET_OPEN_STATUSES
 from tickets.models import DuplicatePayment, InfoChange, Kind, Ticket, deadline_for
 from tickets.models import Status as TicketStatus
-
-
-def figure_statuses(conditions):
-    """Every application figure counts rows of these statuses: the aggregate reads only them (an index range);
-    the approved ones only while payment closes within the window."""
-    return (*OPEN_STATUSES, Status.APPROVED) if conditions["payment_closing"] != NO_ROWS else OPEN_STATUSES
-
 
 APPLICATION_FIGURES = [
     # key, label, changelist filter
@@ -55,15 +61,64 @@ ALERTS = {"overdue", "undecided_before_close", "undecided_after_close", "displac
 MY_FIGURE = ("mine", _("My open requests"), {"assignee": "mine_open"})
 
 
+HOUR = datetime.timedelta(hours=1)
+
+
+def _due_before(moment):
+    """Due before `moment`: (the WorkHour counters wholly before it, the applications due in the hour it cuts)."""
+    hour = due_hour(moment)
+    return Q(due_hour__lt=hour), Q(due_at__gte=hour, due_at__lt=moment)
+
+
+def _due_from(moment):
+    """Due at or after `moment`, or never: (the counters wholly after it, the applications due in the hour it cuts;
+    none when it is a whole hour)."""
+    hour = due_hour(moment)
+    if hour == moment:
+        return Q(due_hour__gte=hour), NO_ROWS
+    return Q(due_hour__gte=hour + HOUR), Q(due_at__gte=moment, due_at__lt=hour + HOUR)
+
+
 def application_conditions(session, now):
-    """One Q per application figure: the conditions the changelist's filters use (applications/models.py)."""
-    return {
-        "due_today": application_rows.due_today_condition(now),
-        "overdue": application_rows.overdue_condition(now),
-        "in_person": Q(status=Status.IN_PERSON_REVIEW),
+    """Each application figure as (a condition on the WorkHour counters, a condition on the applications due in an
+    hour that the figure's time boundary cuts): the rows of the conditions the changelist's filters use
+    (applications/models.py: due_today_condition …), which also say when a figure has no rows (NO_ROWS)."""
+    open_work = Q(status__in=OPEN_STATUSES)
+    start, end = workdays.day_bounds(now)  # Beijing midnights: whole hours, nothing to count live
+    overdue = _due_before(now)
+    figures = {
+        "due_today": (open_work & Q(due_hour__gte=start, due_hour__lt=end), NO_ROWS),
+        "overdue": (open_work & overdue[0], open_work & overdue[1]),
+        "in_person": (Q(status=Status.IN_PERSON_REVIEW), NO_ROWS),
+        "payment_closing": (Q(session=session, status=Status.APPROVED), NO_ROWS),
+        "undecided_before_close": (NO_ROWS, NO_ROWS),
+        "undecided_after_close": (open_work & Q(session=session), NO_ROWS),
+    }
+    if session is not None:
+        at_risk = _due_from(session.payment_closes - application_rows.UNDECIDED_MARGIN)
+        of_session = open_work & Q(session=session)
+        figures["undecided_before_close"] = (of_session & at_risk[0], of_session & at_risk[1])
+    rules = {
         "payment_closing": application_rows.payment_closing_condition(session, now),
         "undecided_before_close": application_rows.undecided_before_close_condition(session, now),
         "undecided_after_close": application_rows.undecided_after_close_condition(session, now),
+    }
+    return {key: (NO_ROWS, NO_ROWS) if rules.get(key) == NO_ROWS else pair for key, pair in figures.items()}
+
+
+def application_work(user, session, now):
+    """{office code: {figure: count}} of the applications: the counters' sums and the applications due in the hours
+    the figures' boundaries cut, counted live (a few thousand rows at most). Two queries whatever the volume."""
+    conditions = application_conditions(session, now)
+    counted = _by_office(WorkHour.objects.for_user(user), {key: q for key, (q, _live) in conditions.items()}, "count")
+    cut = {key: live for key, (_q, live) in conditions.items()}
+    in_cut_hours = Q()
+    for live in (q for q in cut.values() if q != NO_ROWS):
+        in_cut_hours |= live
+    live = _by_office(Application.objects.for_user(user).filter(in_cut_hours), cut)
+    return {
+        office: {key: counted.get(office, {}).get(key, 0) + live.get(office, {}).get(key, 0) for key in conditions}
+        for office in counted.keys() | live.keys()
     }
 
 
@@ -77,33 +132,38 @@ def ticket_conditions(user, now):
     }
 
 
-# The figures count the office column (never null) rather than the id: COUNT(office_id) FILTER (…) reads only the
-# covering partial index of the open applications (office, due_at INCLUDE status, session), an index-only scan, and
-# the requests' likewise (ticket_open_due_cover); Django refuses COUNT(*) with a filter.
+# The requests' figures count the office column (never null) rather than the id: COUNT(office_id) FILTER (…) reads
+# only the covering partial index of the open requests (ticket_open_due_cover), an index-only scan; Django refuses
+# COUNT(*) with a filter.
 
 
-def _by_office(queryset, conditions):
-    """{office code: {key: count}}: one aggregate query grouped by office (one row for an office's staff)."""
+def _by_office(queryset, conditions, total=None):
+    """{office code: {key: count}}: one aggregate query grouped by office (one row for an office's staff), counting
+    the rows of each condition, or summing their `total` column (the counters)."""
     # NO_ROWS would make Django raise EmptyResultSet inside the aggregate: count it as 0 without SQL.
     live = {key: q for key, q in conditions.items() if q != NO_ROWS}
     if not live:
         return {}
-    counts = {key: Count("office", filter=q) for key, q in live.items()}
+    counts = {key: Sum(total, filter=q) if total else Count("office", filter=q) for key, q in live.items()}
     rows = queryset.values("office").annotate(**counts).order_by()
-    return {row["office"]: {key: row.get(key, 0) for key in conditions} for row in rows}
+    return {row["office"]: {key: row.get(key) or 0 for key in conditions} for row in rows}
 
 
 def open_work(user, now):
     """Today's work of every office the user sees: {"applications": {office: {key: count}}, "tickets": …}. The
     office figures are its totals and the regional table its rows: computed once per page."""
     session = ExamSession.objects.current()
-    conditions = application_conditions(session, now)
-    applications = Application.objects.for_user(user).filter(status__in=figure_statuses(conditions))
     tickets = Ticket.objects.for_user(user).filter(status__in=TICKET_OPEN_STATUSES)
     return {
-        "applications": _by_office(applications, conditions),
+        "applications": application_work(user, session, now),
         "tickets": _by_office(tickets, ticket_conditions(user, now)),
     }
+
+
+@functools.cache
+def _changelist_url(model, urlconf, prefix):
+    """A model's changelist URL, reversed once per URLconf and prefix (a page links to it up to 200 times)."""
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist", urlconf=urlconf)
 
 
 def _totals(rows, figures):
@@ -111,7 +171,7 @@ def _totals(rows, figures):
 
 
 def _link(model, params, office=None):
-    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    url = _changelist_url(model, get_urlconf(), get_script_prefix())
     params = dict(params)
     if office is not None:
         params["office__code__exact"] = office

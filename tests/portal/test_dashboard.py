@@ -223,3 +223,39 @@ def test_regional_warnings(demo, time_machine):
     )
     session.payments_final_at = later
     assert len(dashboard.warnings(offices, session, later)) == 0
+
+
+def test_figures_count_the_hours_their_boundaries_cut(session_2024, urumqi, regional_admin, time_machine):
+    """Today's work is summed from hourly counters; the applications due within the hour that "now" (overdue) or
+    the at-risk boundary (payment close less 3 days, here not a whole hour) cuts are counted live, to the minute:
+    each figure equals the rows of its changelist filter."""
+    from applications.models import Application, ExamSession, rebuild_counters
+    from tests.factories import submit_application
+
+    submitted = datetime.datetime(2024, 6, 24, 9, tzinfo=BEIJING)
+    early = submit_application(session_2024, urumqi, now=submitted)
+    late = submit_application(session_2024, urumqi, now=submitted)
+    # Due times within one hour (the review's own are at the end of a working day), then counted again.
+    due = datetime.datetime(2024, 6, 26, 15, 5, tzinfo=BEIJING)
+    Application.objects.filter(pk=early.pk).update(due_at=due)
+    Application.objects.filter(pk=late.pk).update(due_at=due + datetime.timedelta(minutes=20))
+    early.refresh_from_db()
+    late.refresh_from_db()
+    # Payment closes three days and ten minutes after the early one's due time: at risk is due from 15:15 on.
+    ExamSession.objects.filter(pk=session_2024.pk).update(payment_closes=due + datetime.timedelta(days=3, minutes=10))
+    rebuild_counters()
+    session = ExamSession.objects.get(pk=session_2024.pk)
+    expectations = {
+        early.due_at - datetime.timedelta(minutes=1): {"overdue": 0, "due_today": 2, "undecided_before_close": 1},
+        early.due_at + datetime.timedelta(minutes=1): {"overdue": 1, "due_today": 2, "undecided_before_close": 1},
+        late.due_at + datetime.timedelta(seconds=1): {"overdue": 2, "due_today": 2, "undecided_before_close": 1},
+    }
+    for now, expected in expectations.items():
+        time_machine.move_to(now, tick=False)
+        figures = {f["key"]: f["count"] for f in dashboard.office_figures(regional_admin, now)["applications"]}
+        assert {key: figures[key] for key in expected} == expected, now
+        rows = Application.objects.all()
+        assert figures["overdue"] == rows.overdue(now).count()
+        assert figures["due_today"] == rows.due_today(now).count()
+        assert figures["undecided_before_close"] == rows.undecided_before_close(session, now).count()
+        assert figures["in_person"] == 0 and figures["payment_closing"] == 0

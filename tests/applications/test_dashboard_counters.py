@@ -1,19 +1,22 @@
-"""The dashboard's season counters (applications.models.SeasonDay, DecisionTime): every way an application is
-written keeps them equal to what the rows say, counted again here from the rows (counted_season_figures)."""
+"""The dashboard's counters (applications.models.SeasonDay, DecisionTime, WorkHour): every way an application is
+written keeps them equal to what the rows say, counted again here from the rows (counted_figures)."""
 
 import datetime
 
 import pytest
 
 from applications.models import (
+    NO_DUE_HOUR,
     Application,
     DecisionTime,
     ExamSession,
     RejectionReason,
     SeasonDay,
-    counted_season_figures,
-    rebuild_season_figures,
-    stored_season_figures,
+    Status,
+    WorkHour,
+    counted_figures,
+    rebuild_counters,
+    stored_figures,
 )
 from applications.workflow import APPLICATIONS
 from core.transitions import Act
@@ -29,8 +32,8 @@ def at(day, hour):
 
 def counters_agree():
     sessions = ExamSession.objects.all()
-    stored = stored_season_figures(sessions)
-    assert stored == counted_season_figures(sessions)
+    stored = stored_figures(sessions)
+    assert stored == counted_figures(sessions)
     return stored
 
 
@@ -70,6 +73,11 @@ def test_every_write_keeps_the_counters(session_2024, urumqi, kashgar, reviewer_
     assert outcome.done and not outcome.refused
     after = counters_agree()
     assert after != stored
+    assert WorkHour.objects.get(office=kashgar, status=Status.APPROVED, due_hour=NO_DUE_HOUR).count == 1
+    # A sweep's status change (lapsed at payment close) takes it out of today's work.
+    APPLICATIONS.run("lapse", Application.objects.filter(pk=third.pk), Act(actor="system"))
+    counters_agree()
+    assert WorkHour.objects.get(office=kashgar, status=Status.APPROVED, due_hour=NO_DUE_HOUR).count == 0
 
 
 def test_a_refused_transition_counts_nothing(session_2024, urumqi, reviewer_urumqi, during_the_2024_session):
@@ -83,9 +91,9 @@ def test_a_refused_transition_counts_nothing(session_2024, urumqi, reviewer_urum
 def test_rebuild_repairs_counters_and_changes_nothing_when_right(session_2024, urumqi, during_the_2024_session):
     application = submit_application(session_2024, urumqi, now=at(20, 9))
     right = counters_agree()
-    assert rebuild_season_figures() > 0
+    assert rebuild_counters() > 0
     assert counters_agree() == right
     SeasonDay.objects.filter(session=application.session).update(submitted=99)
-    assert stored_season_figures(ExamSession.objects.all()) != right
-    rebuild_season_figures(ExamSession.objects.filter(pk=session_2024.pk))
+    assert stored_figures(ExamSession.objects.all()) != right
+    rebuild_counters(ExamSession.objects.filter(pk=session_2024.pk))
     assert counters_agree() == right
