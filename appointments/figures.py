@@ -48,6 +48,9 @@ def free_places(user, deadlines, now):
         **{f"d{i}": Sum("booked", filter=Q(ends_at__lte=deadline)) for i, deadline in enumerate(deadlines)}
     )
     places = dict.fromkeys(deadlines, 0)
+    # In Beijing time like the slots: comparing moments of one time zone is cheap, of two is not.
+    local_now = timezone.localtime(now, BEIJING)
+    local = {deadline: timezone.localtime(deadline, BEIJING) for deadline in deadlines}
     for office_id in office_ids:
         counter_settings = settings_of.get(office_id) or CounterSettings(office_id=office_id)
         length = datetime.timedelta(minutes=counter_settings.slot_minutes)
@@ -55,14 +58,15 @@ def free_places(user, deadlines, now):
             if (office_id, day) in closed:
                 continue
             starts = counter_settings.starts_on(day)
-            if not starts:
+            if not starts or starts[-1] <= local_now:
                 continue
-            # Most days lie wholly between now and every deadline: their slots count without looking at each one.
-            whole = starts[0] > now
             for deadline in deadlines:
-                if whole and starts[-1] + length <= deadline:
-                    places[deadline] += len(starts) * counter_settings.counters
+                if starts[0] + length > local[deadline]:
+                    continue
+                # Most days lie wholly between now and the deadline: their slots count without looking at each.
+                if starts[0] > local_now and starts[-1] + length <= local[deadline]:
+                    ahead = len(starts)
                 else:
-                    ahead = sum(1 for start in starts if now < start and start + length <= deadline)
-                    places[deadline] += ahead * counter_settings.counters
+                    ahead = sum(1 for start in starts if local_now < start and start + length <= local[deadline])
+                places[deadline] += ahead * counter_settings.counters
     return {deadline: max(places[deadline] - (booked[f"d{i}"] or 0), 0) for i, deadline in enumerate(deadlines)}
