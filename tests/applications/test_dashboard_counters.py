@@ -97,3 +97,22 @@ def test_rebuild_repairs_counters_and_changes_nothing_when_right(session_2024, u
     assert stored_figures(ExamSession.objects.all()) != right
     rebuild_counters(ExamSession.objects.filter(pk=session_2024.pk))
     assert counters_agree() == right
+
+
+def test_the_command_checks_and_repairs(session_2024, urumqi, during_the_2024_session):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    submit_application(session_2024, urumqi, now=at(20, 9))
+    out = io.StringIO()
+    call_command("rebuild_counters", "--check", stdout=out)
+    assert "agree" in out.getvalue()
+    SeasonDay.objects.update(submitted=5)
+    with pytest.raises(CommandError, match="differ from the applications in 1 rows"):
+        call_command("rebuild_counters", "--check")
+    call_command("rebuild_counters", "--year", "2024", stdout=out)
+    call_command("rebuild_counters", "--check", stdout=out)
+    counters_agree()
+    with pytest.raises(CommandError, match="No exam session of 1999"):
+        call_command("rebuild_counters", "--year", "1999")
