@@ -20,7 +20,7 @@ from core.transitions import Act
 from offices.escalation import EscalationRecipients, WarningRecipients, due_soon_condition
 
 from .bulk import STATUS_CHANGE, email_candidates, emailed
-from .models import OPEN_STATUSES, Application, ApplicationEvent, ExamSession, Status
+from .models import COUNTERS, OPEN_STATUSES, Application, ApplicationEvent, ExamSession, Status
 from .workflow import APPLICATIONS
 
 CLOSED_AT_REGISTRATION_CLOSE = (Status.RETURNED, Status.IN_PERSON_REVIEW)
@@ -151,3 +151,16 @@ def escalate_overdue_applications(now):
     recipients = EscalationRecipients()
     escalated, emails = APPLICATIONS.escalate_overdue(overdue, now, recipients)
     return recipients.summary(f"{escalated} escalated, {emails} emails queued")
+
+
+# Counters ----------------------------------------------------------------------------------------------------
+
+
+def drop_empty_counters(now):
+    """Delete the dashboard's counter rows that count nothing any more (an hour whose open work was all decided):
+    the dashboard sums every row of today's work, so they would pile up season after season. A write that needs
+    such a row again inserts it anew (add_counts)."""
+    dropped = 0
+    for model, (_keys, counts) in COUNTERS.items():
+        dropped += model.objects.filter(**{name: 0 for name in counts}).delete()[0]
+    return f"empty counter rows dropped: {dropped}"

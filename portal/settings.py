@@ -255,6 +255,7 @@ PORTAL_SWEEPS = [
     "applications.sweeps.tell_undecided_at_payment_close",
     "applications.sweeps.warn_applications_due_soon",
     "applications.sweeps.escalate_overdue_applications",
+    "applications.sweeps.drop_empty_counters",  # the dashboard's counters that count nothing any more
     # Expiry first: a request expired at its in-person deadline is no longer escalated.
     "tickets.sweeps.expire_unverified_tickets",
     "tickets.sweeps.warn_tickets_due_soon",

@@ -6,7 +6,7 @@ import uuid
 from django.conf import settings
 from django.contrib.messages import get_messages
 
-from applications.models import Application, Candidate
+from applications.models import Application, Candidate, counter_values, record_counter_changes
 from core.references import new_reference
 from offices.workdays import BEIJING
 from tests.factories import resident_id, submit_application
@@ -71,7 +71,7 @@ def clone_applications(template, count):
     )
     skip = {"id", "reference", "status_token", "submission_key", "candidate"}
     values = {f.attname: getattr(template, f.attname) for f in Application._meta.concrete_fields if f.name not in skip}
-    return Application.objects.bulk_create(
+    made = Application.objects.bulk_create(
         [
             Application(
                 **values,
@@ -83,3 +83,5 @@ def clone_applications(template, count):
             for n, new in enumerate(candidates)
         ]
     )
+    record_counter_changes([(None, counter_values(row)) for row in made])  # as Application.submit does
+    return made

@@ -116,3 +116,26 @@ def test_the_command_checks_and_repairs(session_2024, urumqi, during_the_2024_se
     counters_agree()
     with pytest.raises(CommandError, match="No exam session of 1999"):
         call_command("rebuild_counters", "--year", "1999")
+
+
+def test_counters_that_count_nothing_are_dropped(session_2024, urumqi, reviewer_urumqi, during_the_2024_session):
+    from applications.sweeps import drop_empty_counters
+    from portal import dashboard
+
+    application = submit_application(session_2024, urumqi, now=at(20, 9))
+    hour = WorkHour.objects.get(status=Status.SUBMITTED)
+    approve(application, reviewer_urumqi, now=at(20, 15))
+    hour.refresh_from_db()
+    assert hour.count == 0  # the hour's open work was decided
+    figures = dashboard.office_figures(reviewer_urumqi)["applications"]
+
+    assert drop_empty_counters(at(20, 16)) == "empty counter rows dropped: 1"
+    assert not WorkHour.objects.filter(pk=hour.pk).exists()
+    assert dashboard.office_figures(reviewer_urumqi)["applications"] == figures
+    counters_agree()
+    # Needed again (another application due in the same hour), the row is made anew.
+    submit_application(session_2024, urumqi, now=at(20, 10), identity_changes={"name": "李四"})
+    assert WorkHour.objects.get(status=Status.SUBMITTED).due_hour == hour.due_hour
+    assert WorkHour.objects.get(status=Status.SUBMITTED).count == 1
+    counters_agree()
+    assert drop_empty_counters(at(20, 16)) == "empty counter rows dropped: 0"
