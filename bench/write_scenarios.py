@@ -146,7 +146,9 @@ def payment_file(session, rows):
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet()
     sheet.append(["证件号码", "姓名", "缴费金额", "缴费时间", "订单号"])
-    paid_at = (session.payment_closes - datetime.timedelta(days=1)).astimezone(datetime.UTC)
+    # Paid before now (a payment in the future is refused) and before payment close.
+    latest = min(session.payment_closes - datetime.timedelta(days=1), timezone.now() - datetime.timedelta(hours=1))
+    paid_at = latest.astimezone(datetime.UTC)
     moment = (paid_at + datetime.timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")
     approved = (
         Application.objects.filter(session=session, status=Status.APPROVED)
