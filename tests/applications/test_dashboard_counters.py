@@ -38,7 +38,7 @@ def counters_agree():
 
 
 def day_row(application, day):
-    return SeasonDay.objects.get(session=application.session, office=application.office, day=day)
+    return SeasonDay.objects.get(session_id=application.session_id, office_id=application.office_id, day=day)
 
 
 def test_every_write_keeps_the_counters(session_2024, urumqi, kashgar, reviewer_urumqi, during_the_2024_session):
@@ -139,3 +139,25 @@ def test_counters_that_count_nothing_are_dropped(session_2024, urumqi, reviewer_
     assert WorkHour.objects.get(status=Status.SUBMITTED).count == 1
     counters_agree()
     assert drop_empty_counters(at(20, 16)) == "empty counter rows dropped: 0"
+
+
+def test_an_edit_to_another_office_moves_the_counters(
+    session_2024, urumqi, kashgar, reviewer_urumqi, during_the_2024_session
+):
+    """The candidate may choose another office when editing (or correcting a returned application): its counts
+    leave the first office's figures and join the other's."""
+    from tests.factories import details
+
+    edited = submit_application(session_2024, urumqi, now=at(20, 9))
+    corrected = submit_application(session_2024, urumqi, now=at(20, 9), identity_changes={"name": "李四"})
+    corrected.return_for_correction(reviewer_urumqi, "请补充社保证明", now=at(20, 16))
+    assert WorkHour.objects.get(office=urumqi, status=Status.SUBMITTED).count == 1
+
+    edited.update_by_candidate({**details(), "office": kashgar}, {}, now=at(21, 9))
+    corrected.update_by_candidate({**details(), "office": kashgar}, {}, now=at(21, 10))
+
+    counters_agree()
+    assert WorkHour.objects.get(office=urumqi, status=Status.SUBMITTED).count == 0
+    assert sum(WorkHour.objects.filter(office=kashgar, status=Status.SUBMITTED).values_list("count", flat=True)) == 2
+    assert day_row(edited, datetime.date(2024, 6, 20)).submitted == 1  # kashgar: the edit kept its submission day
+    assert SeasonDay.objects.get(office=urumqi, day=datetime.date(2024, 6, 20)).submitted == 0

@@ -259,3 +259,10 @@ def test_figures_count_the_hours_their_boundaries_cut(session_2024, urumqi, regi
         assert figures["due_today"] == rows.due_today(now).count()
         assert figures["undecided_before_close"] == rows.undecided_before_close(session, now).count()
         assert figures["in_person"] == 0 and figures["payment_closing"] == 0
+
+
+def test_the_demo_and_its_reset_leave_the_counters_right(demo):
+    """The demo writes through submit and the engine; its reset deletes the counters with the applications."""
+    call_command("rebuild_counters", "--check", stdout=io.StringIO())
+    call_command("demo", "--reset", stdout=io.StringIO())
+    call_command("rebuild_counters", "--check", stdout=io.StringIO())

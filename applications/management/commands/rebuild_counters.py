@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
 
 from applications.models import ExamSession, counted_figures, rebuild_counters, stored_figures
 
@@ -18,7 +19,12 @@ class Command(BaseCommand):
         if year and not sessions.exists():
             raise CommandError(f"No exam session of {year}.")
         if check:
-            stored, counted = stored_figures(sessions), counted_figures(sessions)
+            own_transaction = not connection.in_atomic_block
+            with transaction.atomic():
+                if connection.vendor == "postgresql" and own_transaction:  # both reads see the same rows
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                stored, counted = stored_figures(sessions), counted_figures(sessions)
             differ = sum(
                 stored[model].get(key) != counted[model].get(key)
                 for model in counted

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from applications.demo import create_demo_applications
-from applications.models import Application, ApplicationEvent, Candidate, ExamSession, Payment
+from applications.models import COUNTERS, Application, ApplicationEvent, Candidate, ExamSession, Payment
 from applications.payment_samples import write_sample_payment_file
 from applications.seed import SESSION_2024
 from appointments.demo import create_demo_counters, delete_demo_counters
@@ -74,7 +74,8 @@ class Command(BaseCommand):
         # Visits first: they point at requests; then requests: they point at candidates and applications (PROTECT).
         delete_demo_counters()
         ticket_models = (DuplicatePayment, IdentityChange, TicketMessage, TicketEvent, *DETAIL_MODELS.values(), Ticket)
-        for model in (*ticket_models, ApplicationEvent, Payment, Application, Candidate, OutboxMessage):
+        application_models = (ApplicationEvent, Payment, Application, *COUNTERS)  # the dashboard's counters with them
+        for model in (*ticket_models, *application_models, Candidate, OutboxMessage):
             model.objects.all().delete()
         User.objects.filter(username__in=[row[0] for row in DEMO_ACCOUNTS]).delete()
         ExamSession.objects.exclude(year=SESSION_2024["year"]).delete()
