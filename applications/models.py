@@ -974,20 +974,28 @@ def due_hour(moment):
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
-class SeasonDay(models.Model):
-    """One office's submissions, decisions (of them, decided by the due time) and payments of one Beijing day of
-    a session."""
+class Counter(models.Model):
+    """A counter row of one session and office; the dashboard reads an office's with for_user."""
 
     session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="+")
     office = models.ForeignKey("offices.Office", on_delete=models.CASCADE, related_name="+")
+
+    objects = OfficeScopedQuerySet.as_manager()
+    office_lookup = "office"
+
+    class Meta:
+        abstract = True
+
+
+class SeasonDay(Counter):
+    """One office's submissions, decisions (of them, decided by the due time) and payments of one Beijing day of
+    a session."""
+
     day = models.DateField()
     submitted = models.IntegerField(default=0, db_default=0)
     decided = models.IntegerField(default=0, db_default=0)
     decided_in_time = models.IntegerField(default=0, db_default=0)
     paid = models.IntegerField(default=0, db_default=0)
-
-    objects = OfficeScopedQuerySet.as_manager()  # the dashboard reads an office's with for_user
-    office_lookup = "office"
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["session", "office", "day"], name="season_day_unique")]
@@ -996,17 +1004,12 @@ class SeasonDay(models.Model):
         return f"{self.session_id} {self.office_id} {self.day}"
 
 
-class DecisionTime(models.Model):
+class DecisionTime(Counter):
     """How many of an office's decisions of a session took `tenths` tenths of an hour from submission (rounded):
     the median time to decision is read from here, to the tenth of an hour the dashboard shows."""
 
-    session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="+")
-    office = models.ForeignKey("offices.Office", on_delete=models.CASCADE, related_name="+")
     tenths = models.IntegerField()
     count = models.IntegerField(default=0, db_default=0)
-
-    objects = OfficeScopedQuerySet.as_manager()
-    office_lookup = "office"
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["session", "office", "tenths"], name="decision_time_unique")]
@@ -1015,18 +1018,13 @@ class DecisionTime(models.Model):
         return f"{self.session_id} {self.office_id} {self.tenths}"
 
 
-class WorkHour(models.Model):
+class WorkHour(Counter):
     """How many of an office's applications of a session are in `status` (one of WORK_STATUSES) with their review
     due within the hour from `due_hour` (NO_DUE_HOUR: no due time): today's work is summed from here."""
 
-    session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="+")
-    office = models.ForeignKey("offices.Office", on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=20, choices=Status.choices)
     due_hour = models.DateTimeField()
     count = models.IntegerField(default=0, db_default=0)
-
-    objects = OfficeScopedQuerySet.as_manager()
-    office_lookup = "office"
 
     class Meta:
         constraints = [
