@@ -986,6 +986,9 @@ class Counter(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self):
+        return " ".join(str(getattr(self, name)) for name in COUNTERS[type(self)][0])
+
 
 class SeasonDay(Counter):
     """One office's submissions, decisions (of them, decided by the due time) and payments of one Beijing day of
@@ -1000,9 +1003,6 @@ class SeasonDay(Counter):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["session", "office", "day"], name="season_day_unique")]
 
-    def __str__(self):
-        return f"{self.session_id} {self.office_id} {self.day}"
-
 
 class DecisionTime(Counter):
     """How many of an office's decisions of a session took `tenths` tenths of an hour from submission (rounded):
@@ -1013,9 +1013,6 @@ class DecisionTime(Counter):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["session", "office", "tenths"], name="decision_time_unique")]
-
-    def __str__(self):
-        return f"{self.session_id} {self.office_id} {self.tenths}"
 
 
 class WorkHour(Counter):
@@ -1030,9 +1027,6 @@ class WorkHour(Counter):
         constraints = [
             models.UniqueConstraint(fields=["session", "office", "status", "due_hour"], name="work_hour_unique")
         ]
-
-    def __str__(self):
-        return f"{self.session_id} {self.office_id} {self.status} {self.due_hour}"
 
 
 def decision_tenths(submitted_at, decided_at):

@@ -64,7 +64,7 @@ class PortalAdminSite(admin.AdminSite):
         context = {
             "unknown_calendar_years": unknown_years(years_to_check(today)),
             "figures": dashboard.office_figures(request.user, now, work),
-            "season": dashboard.season_figures(request.user, now),
+            "season": dashboard.season_figures(request.user, now, work),
             "regional": (
                 dashboard.regional_table(request.user, now, request.GET.get("o"), work)
                 if request.user.sees_all_offices

@@ -150,11 +150,13 @@ def _by_office(queryset, conditions, total=None):
 
 
 def open_work(user, now):
-    """Today's work of every office the user sees: {"applications": {office: {key: count}}, "tickets": …}. The
-    office figures are its totals and the regional table its rows: computed once per page."""
+    """Today's work of every office the user sees: {"session": the current one, "applications": {office: {key:
+    count}}, "tickets": …}. The office figures are its totals and the regional table its rows: computed once per
+    page, with the session the other sections read."""
     session = ExamSession.objects.current()
     tickets = Ticket.objects.for_user(user).filter(status__in=TICKET_OPEN_STATUSES)
     return {
+        "session": session,
         "applications": application_work(user, session, now),
         "tickets": _by_office(tickets, ticket_conditions(user, now)),
     }
@@ -182,8 +184,8 @@ def office_figures(user, now=None, work=None):
     """Today's work of the offices the user sees: [(label, count, link)] for applications and requests,
     the requests by kind and status, and the user's own open requests. `work`: open_work's, when computed."""
     now = now or timezone.now()
-    session = ExamSession.objects.current()
     work = work or open_work(user, now)
+    session = work["session"]
     apps = _totals(work["applications"], APPLICATION_FIGURES)
     tickets = _totals(work["tickets"], [*TICKET_FIGURES, MY_FIGURE])
     by_kind = {}
@@ -288,13 +290,13 @@ def next_deadlines(session, now):
 # Season progress ------------------------------------------------------------------------------------------
 
 
-def season_figures(user, now=None):
+def season_figures(user, now=None, work=None):
     """Per day of the current session: submissions, decisions, payments; and the SLA record (share decided by the
     review deadline, median time to decision), of the offices the user sees. Read from the season counters that
     every write of an application keeps (applications.models.SeasonDay, DecisionTime): two small queries, the
-    same for one office's first day and the region's 1,250,000 applications."""
+    same for one office's first day and the region's 1,250,000 applications. `work`: open_work's, for its session."""
     now = now or timezone.now()
-    session = ExamSession.objects.current()
+    session = work["session"] if work else ExamSession.objects.current()
     if session is None:
         return None
     per_day = {
@@ -392,9 +394,9 @@ def regional_table(user, now=None, order=None, work=None):
     """One row per office with the figures of office_figures, the totals, and the offices in trouble; for the
     staff who see all offices. `work`: open_work's, when computed for the page."""
     now = now or timezone.now()
-    session = ExamSession.objects.current()
     offices = list(Office.objects.for_user(user))
     work = work or open_work(user, now)
+    session = work["session"]
     app_rows, ticket_rows = work["applications"], work["tickets"]
     rows = []
     for office in offices:
