@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import id_numbers
+from core.bulk_update import add_counts
 from core.models import StatusHistory
 from core.references import new_reference
 from core.transitions import Act, Refused
@@ -1086,8 +1087,6 @@ def counter_values(application, before=None):
 def record_counter_changes(changes):
     """Bring the counters up to date with rows written in this transaction: `changes` is [(before, after)], each a
     dict of COUNTER_FIELDS or None (a new row has no before)."""
-    from core.bulk_update import add_counts
-
     for model, rows in sum_tallies(changes).items():
         add_counts(model, COUNTERS[model][0], list(rows.items()))
 

@@ -83,20 +83,20 @@ def application_conditions(session, now):
     """Each application figure as (a condition on the WorkHour counters, a condition on the applications due in an
     hour that the figure's time boundary cuts): the rows of the conditions the changelist's filters use
     (applications/models.py: due_today_condition …), which also say when a figure has no rows (NO_ROWS)."""
-    open_work = Q(status__in=OPEN_STATUSES)
+    undecided = Q(status__in=OPEN_STATUSES)
     start, end = workdays.day_bounds(now)  # Beijing midnights: whole hours, nothing to count live
     overdue = _due_before(now)
     figures = {
-        "due_today": (open_work & Q(due_hour__gte=start, due_hour__lt=end), NO_ROWS),
-        "overdue": (open_work & overdue[0], open_work & overdue[1]),
+        "due_today": (undecided & Q(due_hour__gte=start, due_hour__lt=end), NO_ROWS),
+        "overdue": (undecided & overdue[0], undecided & overdue[1]),
         "in_person": (Q(status=Status.IN_PERSON_REVIEW), NO_ROWS),
         "payment_closing": (Q(session=session, status=Status.APPROVED), NO_ROWS),
         "undecided_before_close": (NO_ROWS, NO_ROWS),
-        "undecided_after_close": (open_work & Q(session=session), NO_ROWS),
+        "undecided_after_close": (undecided & Q(session=session), NO_ROWS),
     }
     if session is not None:
         at_risk = _due_from(session.payment_closes - application_rows.UNDECIDED_MARGIN)
-        of_session = open_work & Q(session=session)
+        of_session = undecided & Q(session=session)
         figures["undecided_before_close"] = (of_session & at_risk[0], of_session & at_risk[1])
     rules = {
         "payment_closing": application_rows.payment_closing_condition(session, now),
