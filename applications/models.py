@@ -315,6 +315,11 @@ class ExamSession(models.Model):
         now = now or timezone.now()
         return self.registration_opens <= now < self.registration_closes
 
+    def payment_is_open(self, now=None):
+        """Whether a candidate can still pay (and so whether an approval can still be paid)."""
+        now = now or timezone.now()
+        return now < self.payment_closes
+
 
 # Candidates and applications ----------------------------------------------------------------------
 
@@ -436,7 +441,7 @@ def payment_closing_condition(session, now):
 def undecided_before_close_condition(session, now):
     """Still waiting for a decision in the current session although their review deadline leaves the candidate
     less than UNDECIDED_MARGIN to pay before payment closes: without a decision they lose the session."""
-    if session is None or session.payment_closes <= now:
+    if session is None or not session.payment_is_open(now):
         return NO_ROWS
     return models.Q(status__in=OPEN_STATUSES, session=session) & (
         models.Q(due_at__isnull=True) | models.Q(due_at__gte=session.payment_closes - UNDECIDED_MARGIN)
@@ -446,7 +451,7 @@ def undecided_before_close_condition(session, now):
 def undecided_after_close_condition(session, now):
     """Still waiting for a decision after the session's payment closed: the candidate can no longer pay
     (sweeps.tell_undecided_at_payment_close tells them); listed for the office and the region."""
-    if session is None or session.payment_closes > now:
+    if session is None or session.payment_is_open(now):
         return NO_ROWS
     return models.Q(status__in=OPEN_STATUSES, session=session)
 
@@ -730,7 +735,7 @@ class Application(models.Model):
     @property
     def undecided_after_payment_close(self):
         """Still waiting for a decision though payment has closed: the candidate can no longer pay."""
-        return self.status in OPEN_STATUSES and self.session.payment_closes <= timezone.now()
+        return self.status in OPEN_STATUSES and not self.session.payment_is_open()
 
     # Candidate side ---------------------------------------------------------------------------------
 

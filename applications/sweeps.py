@@ -117,7 +117,7 @@ def tell_undecided_at_payment_close(now):
     told = 0
     for session in sessions:
         key = f"undecided:{int(session.payment_closes.timestamp())}"
-        undecided = Application.objects.filter(session=session, status__in=OPEN_STATUSES).filter(~emailed(key))
+        undecided = Application.objects.undecided_after_close(session, now).filter(~emailed(key))
         told += sum(in_locked_chunks(undecided, functools.partial(_tell_undecided, key=key, now=now)))
     return f"{told} candidates told that payment closed before a decision"
 

@@ -72,7 +72,7 @@ def registration_open(application, act):
 
 def payment_open(application, act):
     """Approving after payment close has no effect: the candidate can no longer pay (the lapse sweep would follow)."""
-    if application.session.payment_closes <= act.now:
+    if not application.session.payment_is_open(act.now):
         return _("Payment closed at %(close)s: an approval could no longer be paid.") % {
             "close": _local(application.session.payment_closes)
         }
@@ -165,7 +165,7 @@ def registration_open_again(application, act):
 
 
 def payment_open_again(application, act):
-    if application.session.payment_closes <= act.now:
+    if not application.session.payment_is_open(act.now):
         return _("%(ref)s: payment has closed.") % {"ref": application.reference}
     return None
 

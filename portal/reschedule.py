@@ -22,7 +22,7 @@ from applications.workflow import APPLICATIONS
 from core.chunks import CHUNK
 from core.transitions import Act
 from offices import workdays
-from tickets.models import OPEN_STATUSES, InfoChange, Kind, KindSetting, Status, Ticket, deadline_for, due_for
+from tickets.models import InfoChange, Kind, KindSetting, Status, Ticket, deadline_for, due_for
 from tickets.workflow import TICKETS
 
 
@@ -127,7 +127,7 @@ def _request_due_moves():
     """{pk: new due} of the open requests (of every session, and none) whose due time changes with the calendar:
     tickets.models.due_for, computed once per kind and Beijing day of submission."""
     slas = {kind: KindSetting.sla_for(kind) for kind in Kind.values}
-    rows = Ticket.objects.filter(status__in=OPEN_STATUSES).values_list("pk", "kind", "submitted_at", "due_at")
+    rows = Ticket.objects.open().values_list("pk", "kind", "submitted_at", "due_at")
     by_day, moves = {}, {}
     for pk, kind, submitted, due in rows.iterator(chunk_size=5000):
         key = (kind, timezone.localtime(submitted, workdays.BEIJING).date())
@@ -149,7 +149,7 @@ def _application_reopenings(session, now):
                 events__from_status=status,
             ).distinct()
             runs.append((f"reopen-{status}", closed_from))
-    if session.payment_closes > now:
+    if session.payment_is_open(now):
         runs.append(("reopen-lapsed", of_session.filter(status=ApplicationStatus.LAPSED)))
     return runs
 
