@@ -12,6 +12,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_readonly import ReadOnlyAdminMixin
 from core.privacy import mask_name
 from core.references import normalize_reference
 from core.templatetags.portal import moment
@@ -19,8 +20,8 @@ from offices.admin_scoping import OfficeScopedAdmin
 from tickets.models import Kind
 
 from . import booking as rules
-from .models import BEIJING, Booking, ClosedDay, CounterSettings, Status
-from .visitors import FOREIGN_REGISTRATION, FOREIGN_REGISTRATION_LABEL, by_reference
+from .models import BEIJING, FOREIGN_REGISTRATION, Booking, ClosedDay, CounterSettings, Status
+from .visitors import FOREIGN_REGISTRATION_LABEL, by_reference
 
 CHECK_IN = "appointments.check_in_booking"
 
@@ -129,7 +130,7 @@ class CheckInForm(forms.Form):
 
 
 @admin.register(Booking)
-class BookingAdmin(OfficeScopedAdmin):
+class BookingAdmin(ReadOnlyAdminMixin, OfficeScopedAdmin):
     list_display = ["visit_time", "reference", "kind", "masked_name", "status"]
     list_select_related = ["slot", "ticket__candidate", "application__candidate", "office"]
     list_filter = [DayFilter, "status", "office"]
@@ -148,15 +149,6 @@ class BookingAdmin(OfficeScopedAdmin):
         "reminded_at",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("time"), ordering="slot__starts_at")
     def visit_time(self, obj):
@@ -191,8 +183,7 @@ class BookingAdmin(OfficeScopedAdmin):
                 messages.error(request, _("No request %(ref)s at your office.") % {"ref": reference})
                 return HttpResponseRedirect(request.path)
             visit = rules.todays_booking(ticket)
-            if visit is not None and visit.status != Status.CHECKED_IN:
-                rules.check_in(visit, request.user)
+            if visit is not None and rules.check_in(visit, request.user):
                 messages.success(request, _("%(ref)s checked in.") % {"ref": ticket.reference})
             elif visit is None:
                 messages.info(

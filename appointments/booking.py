@@ -104,31 +104,34 @@ def _check_start(ticket, counter_settings, start, now):
 
 def _slot_for(ticket, counter_settings, start):
     """The slot row of `start`, made on first use (the common case, a row already there, is one query)."""
-    found = Slot.objects.filter(office_id=ticket.office_id, starts_at=start).first()
-    return found if found is not None else Slot.ensure(ticket.office, counter_settings, [start])[0]
+    return Slot.ensure(ticket.office, counter_settings, [start])[0]
 
 
-def _take_place(ticket, slot, now, counter_settings):
+def _take_place(slot):
     """One conditional UPDATE: PostgreSQL re-checks `booked < capacity` on the row once a competing booking
     commits, so exactly `capacity` bookings win; the CheckConstraint stands behind it."""
     if not Slot.objects.filter(pk=slot.pk, booked__lt=F("capacity")).update(booked=F("booked") + 1):
-        available = available_slots(ticket, now, counter_settings=counter_settings)
-        alternatives = [s for s in available if s.pk != slot.pk][:ALTERNATIVES]
         raise BookingRefused(
             _("Sorry, the last place at %(time)s was just taken. Choose another time.")
             % {"time": moment(slot.starts_at)},
             code="full",
-            alternatives=alternatives,
         )
     return slot
 
 
+def _offer_others(refused, ticket, start, now, counter_settings):
+    """A refusal because the slot was full offers other free times, read after the refused transaction has rolled
+    back (not while the request's row is locked, nor from a move's half-done state)."""
+    if refused.code == "full":
+        current = current_booking(ticket)  # a move's own visit is no other time
+        taken = {start, current.slot.starts_at} if current is not None else {start}
+        available = available_slots(ticket, now, counter_settings=counter_settings)
+        refused.alternatives = [slot for slot in available if slot.starts_at not in taken][:ALTERNATIVES]
+    return refused
+
+
 def _give_back(slot_id):
     Slot.objects.filter(pk=slot_id, booked__gt=0).update(booked=F("booked") - 1)
-
-
-def _locked_ticket(ticket):
-    return visitor_of(ticket).locked()
 
 
 def current_booking(ticket):
@@ -143,15 +146,17 @@ def book(ticket, start, now=None, counter_settings=None):
     _check_start(ticket, counter_settings, start, now)
     try:
         with transaction.atomic():
-            locked = _locked_ticket(ticket)
+            locked = ticket.locked()
             if current_booking(locked) is not None:
                 raise BookingRefused(_("This request has a booked visit already: move it instead."), code="booked")
-            slot = _take_place(locked, _slot_for(locked, counter_settings, start), now, counter_settings)
+            slot = _take_place(_slot_for(locked, counter_settings, start))
             booking = Booking.objects.create(
                 **{locked.field: locked.record}, slot=slot, office_id=locked.office_id, booked_at=now
             )
             locked.note(_("Visit booked for %(time)s.") % {"time": moment(start)}, now, actor="candidate")
             email_booking(booking, "booked", now)
+    except BookingRefused as refused:
+        raise _offer_others(refused, ticket, start, now, counter_settings) from None
     except IntegrityError:
         raise BookingRefused(_("This request has a booked visit already: move it instead."), code="booked") from None
     return booking
@@ -174,27 +179,30 @@ def move(ticket, start, now=None, counter_settings=None):
     now = now or timezone.now()
     counter_settings = counter_settings or CounterSettings.for_office(ticket.office)
     _check_start(ticket, counter_settings, start, now)
-    with transaction.atomic():
-        locked = _locked_ticket(ticket)
-        old = current_booking(locked)
-        _changeable(old, counter_settings, now)
-        if old.slot.starts_at == start:
-            return old
-        slot = _slot_for(locked, counter_settings, start)
-        # Both slot rows locked in one order (by id): two candidates swapping times never deadlock.
-        list(Slot.objects.select_for_update().filter(pk__in=[old.slot_id, slot.pk]).order_by("pk"))
-        Booking.objects.filter(pk=old.pk).update(status=Status.MOVED, changed_at=now)
-        _give_back(old.slot_id)
-        slot = _take_place(locked, slot, now, counter_settings)
-        booking = Booking.objects.create(
-            **{locked.field: locked.record}, slot=slot, office_id=locked.office_id, booked_at=now
-        )
-        locked.note(
-            _("Visit moved from %(old)s to %(new)s.") % {"old": moment(old.slot.starts_at), "new": moment(start)},
-            now,
-            actor="candidate",
-        )
-        email_booking(booking, "moved", now)
+    try:
+        with transaction.atomic():
+            locked = ticket.locked()
+            old = current_booking(locked)
+            _changeable(old, counter_settings, now)
+            if old.slot.starts_at == start:
+                return old
+            slot = _slot_for(locked, counter_settings, start)
+            # Both slot rows locked in one order (by id): two candidates swapping times never deadlock.
+            list(Slot.objects.select_for_update().filter(pk__in=[old.slot_id, slot.pk]).order_by("pk"))
+            Booking.objects.filter(pk=old.pk).update(status=Status.MOVED, changed_at=now)
+            _give_back(old.slot_id)
+            slot = _take_place(slot)
+            booking = Booking.objects.create(
+                **{locked.field: locked.record}, slot=slot, office_id=locked.office_id, booked_at=now
+            )
+            locked.note(
+                _("Visit moved from %(old)s to %(new)s.") % {"old": moment(old.slot.starts_at), "new": moment(start)},
+                now,
+                actor="candidate",
+            )
+            email_booking(booking, "moved", now)
+    except BookingRefused as refused:
+        raise _offer_others(refused, ticket, start, now, counter_settings) from None
     return booking
 
 
@@ -203,7 +211,7 @@ def cancel(ticket, now=None):
     now = now or timezone.now()
     counter_settings = CounterSettings.for_office(ticket.office)
     with transaction.atomic():
-        locked = _locked_ticket(ticket)
+        locked = ticket.locked()
         booking = current_booking(locked)
         _changeable(booking, counter_settings, now)
         Booking.objects.filter(pk=booking.pk).update(status=Status.CANCELLED, changed_at=now)
@@ -219,7 +227,7 @@ def check_in(booking, by, now=None):
     """The candidate is at the counter: their visit of today is checked in (once)."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = _locked_ticket(booking.visitor)
+        locked = booking.visitor.locked()
         updated = Booking.objects.filter(pk=booking.pk, status__in=(Status.BOOKED, Status.NO_SHOW)).update(
             status=Status.CHECKED_IN, checked_in_at=now, checked_in_by=by
         )

@@ -16,12 +16,10 @@ ATTENDING = (Status.BOOKED, Status.CHECKED_IN, Status.NO_SHOW)
 
 
 def visit_counts(user, now):
-    today = timezone.localtime(now, BEIJING).date()
-    day = datetime.timedelta(days=1)
-    start = datetime.datetime.combine(today, datetime.time(), tzinfo=BEIJING)
+    start, end = workdays.day_bounds(now)
     on = {
-        "today": Q(slot__starts_at__gte=start, slot__starts_at__lt=start + day),
-        "tomorrow": Q(slot__starts_at__gte=start + day, slot__starts_at__lt=start + 2 * day),
+        "today": Q(slot__starts_at__gte=start, slot__starts_at__lt=end),
+        "tomorrow": Q(slot__starts_at__gte=end, slot__starts_at__lt=end + datetime.timedelta(days=1)),
     }
     return Booking.objects.for_user(user).aggregate(
         today=Count("pk", filter=on["today"] & Q(status__in=ATTENDING)),

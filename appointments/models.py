@@ -29,8 +29,9 @@ from tickets.models import Kind, Ticket
 
 BEIJING = workdays.BEIJING
 # What books a visit unless the office's manager says otherwise: every in-person request, and a foreign candidate's
-# registration in in-person review (appointments/visitors.py: FOREIGN_REGISTRATION).
-DEFAULT_KINDS = [kind.value for kind in Kind] + ["foreign_registration"]
+# registration in in-person review (appointments/visitors.py names it).
+FOREIGN_REGISTRATION = "foreign_registration"
+DEFAULT_KINDS = [kind.value for kind in Kind] + [FOREIGN_REGISTRATION]
 
 
 class BookingRefused(Refused):
@@ -249,10 +250,6 @@ class Booking(models.Model):
 
     def __str__(self):
         return f"{self.visitor.reference} {self.slot}"
-
-    @property
-    def starts_at(self):
-        return self.slot.starts_at
 
     @property
     def visitor(self):

@@ -8,8 +8,9 @@ from applications.models import Application
 from applications.models import Status as ApplicationStatus
 from tickets.models import OPEN_STATUSES, Ticket
 
+from .models import FOREIGN_REGISTRATION
+
 # The key of a foreign candidate's registration in CounterSettings.kinds, beside the request kinds.
-FOREIGN_REGISTRATION = "foreign_registration"
 FOREIGN_REGISTRATION_LABEL = _("Foreign candidate's registration (in-person review)")
 
 
@@ -17,12 +18,6 @@ class Visitor:
     def __init__(self, record):
         self.record = record
         self.is_ticket = isinstance(record, Ticket)
-
-    def __eq__(self, other):
-        return isinstance(other, Visitor) and type(self.record) is type(other.record) and self.pk == other.pk
-
-    def __hash__(self):
-        return hash((type(self.record), self.pk))
 
     # What a booking points to: Booking.ticket or Booking.application.
     @property
