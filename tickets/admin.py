@@ -355,7 +355,7 @@ class TicketAdmin(ReadOnlyAdminMixin, CandidateColumnsMixin, OfficeScopedAdmin):
             ],
             **(extra_context or {}),
         }
-        if ticket is not None and ticket.kind in documents.DOCUMENT_KINDS:
+        if ticket is not None and ticket.has_form_to_sign:
             # The form filled with the request, to print at the counter for a candidate who did not bring it.
             extra_context["filled_form_url"] = reverse("admin:tickets_ticket_form", args=[ticket.pk])
         response = super().change_view(request, object_id, form_url, extra_context)

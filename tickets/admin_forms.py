@@ -85,7 +85,7 @@ class FormTemplateAdmin(admin.ModelAdmin):
         links = [(reverse("admin:tickets_formtemplate_download", args=[obj.pk, "zh-hans"]), _("Chinese (DOCX)"))]
         if obj.has_english:
             links.append((reverse("admin:tickets_formtemplate_download", args=[obj.pk, "en"]), _("English (DOCX)")))
-        return format_html_join(" · ", '<a href="{}">{}</a>', links) or format_html("—")
+        return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
     @admin.display(description=_("Preview (Chinese, the current session, as last saved)"))
     def preview(self, obj):

@@ -27,10 +27,9 @@ from applications import placeholders
 from applications.models import ExamSession
 from core.uploads import generated_attachment
 
-from .models import FormTemplate, Kind
+from .models import DOCUMENT_KINDS, FormTemplate, Kind
 
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-DOCUMENT_KINDS = (Kind.EXEMPTION, Kind.CERT_DELETION)
 # The ASCII file name sent beside the Chinese one (core/uploads.py: generated_attachment).
 ASCII_NAMES = {Kind.EXEMPTION: "exemption-application-form", Kind.CERT_DELETION: "certification-deletion-statement"}
 

@@ -34,6 +34,9 @@ class Kind(models.TextChoices):
     EXEMPTION = "exemption", _("Subject exemption")
 
 
+# The kinds with a form for the candidate to fill in and sign (tickets/documents.py makes it).
+DOCUMENT_KINDS = (Kind.EXEMPTION, Kind.CERT_DELETION)
+
 REFERENCE_PREFIX = {
     Kind.PASSWORD_RESET: "P",
     Kind.INFO_CHANGE: "C",
@@ -230,6 +233,11 @@ class Ticket(models.Model):
 
     def __str__(self):
         return self.reference
+
+    @property
+    def has_form_to_sign(self):
+        """Whether the candidate downloads a form to fill in and sign for this request (DOCUMENT_KINDS)."""
+        return self.kind in DOCUMENT_KINDS
 
     @property
     def detail(self):

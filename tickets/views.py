@@ -9,6 +9,7 @@ person, and the candidate changes it at the first login.
 import segno
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -231,6 +232,7 @@ def _ticket_context(ticket):
         "details": request_details(ticket),
         "after": AFTER_PASSWORD_RESET if ticket.kind == Kind.PASSWORD_RESET else None,
         "form_template": documents.template_for(ticket.kind),
+        "form_url": reverse("tickets:ticket-form", args=[ticket.status_token]),
     }
 
 
